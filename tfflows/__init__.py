@@ -1,0 +1,8 @@
+"""tfflows: generative models joining auto-encoders and normalizing flows.
+
+Sub-packages, each importing only from the ones before it:
+`bijectors` (TFP maths) <- `layers` (Keras 3 layers owning weights) <-
+`models` <- `export`; `data` and `metrics` are leaves.
+"""
+
+__version__ = "0.1.0"

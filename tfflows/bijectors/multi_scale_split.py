@@ -1,0 +1,73 @@
+"""The multi-scale split of RealNVP (Dinh et al. 2017, section 3.6) and Glow."""
+
+import tensorflow as tf
+
+from tfflows.bijectors.base import OnePassBijector
+
+__all__ = ["MultiScaleSplit"]
+
+
+class MultiScaleSplit(OnePassBijector):
+    """Applies `bijector` to the first `num_kept` channels, the identity to the rest.
+
+    Forward:  y = concat(bijector.forward(x[..., :k]), x[..., k:])
+    Inverse:  x = concat(bijector.inverse(y[..., :k]), y[..., k:])
+    Log-det:  the inner bijector's log-det on the kept part.
+
+    This is the recursion of a multi-scale flow: at each level half of the
+    channels are factored out and the other half continues through the deeper
+    levels (`bijector`). The factored-out half's learned conditional prior
+    (Glow, section 3: `z2 ~ N(mu(z1), sigma(z1))`) is an `AffineCoupling` with
+    `scale_activation="exp"` placed after this bijector in the latent-to-data
+    direction: `z2 = mu(z1) + sigma(z1) * eps2`, `eps2 ~ N(0, I)`. Keeping the
+    latent the shape of the event makes the whole multi-scale flow one bijector
+    from `N(0, I)` on `[H, W, C]` to images `[H, W, C]`.
+
+    Args:
+      bijector: the inner bijector; its event rank must match this one's.
+      num_kept: channels passed to `bijector`; default half (rounded down).
+      event_ndims: rank of the event (3 for images).
+    """
+
+    def __init__(
+        self, bijector, num_kept=None, event_ndims=3, validate_args=False, name="multi_scale_split"
+    ):
+        parameters = dict(locals())
+        self._bijector = bijector
+        self._num_kept = num_kept
+        self._event_ndims = int(event_ndims)
+        with tf.name_scope(name) as name:
+            super().__init__(
+                forward_min_event_ndims=self._event_ndims,
+                is_constant_jacobian=bijector.is_constant_jacobian,
+                validate_args=validate_args,
+                parameters=parameters,
+                name=name,
+            )
+
+    @property
+    def bijector(self):
+        return self._bijector
+
+    @property
+    def num_kept(self):
+        return self._num_kept
+
+    def _sizes(self, x):
+        channels = x.shape[-1]
+        if channels is None:
+            raise ValueError("MultiScaleSplit needs a static size for the last axis.")
+        kept = channels // 2 if self._num_kept is None else self._num_kept
+        return [kept, channels - kept]
+
+    # One pass per direction: the inner bijector's log-det is read from its
+    # cache for the very tensor it just transformed, not recomputed.
+    def _forward_and_log_det(self, x):
+        kept, rest = tf.split(x, self._sizes(x), axis=-1)
+        y = tf.concat([self._bijector.forward(kept), rest], axis=-1)
+        return y, self._bijector.forward_log_det_jacobian(kept, event_ndims=self._event_ndims)
+
+    def _inverse_and_log_det(self, y):
+        kept, rest = tf.split(y, self._sizes(y), axis=-1)
+        x = tf.concat([self._bijector.inverse(kept), rest], axis=-1)
+        return x, self._bijector.inverse_log_det_jacobian(kept, event_ndims=self._event_ndims)
