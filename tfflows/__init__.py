@@ -5,4 +5,8 @@ Sub-packages, each importing only from the ones before it:
 `models` <- `export`; `data` and `metrics` are leaves.
 """
 
+from tfflows import bijectors, layers
+
 __version__ = "0.1.0"
+
+__all__ = ["bijectors", "layers"]

@@ -1,0 +1,25 @@
+"""Keras 3 layers that own a flow's weights and build `tfflows.bijectors` from them."""
+
+from tfflows.layers.actnorm import ActNorm
+from tfflows.layers.conditioners import ConvConditioner, DenseConditioner
+from tfflows.layers.coupling import Coupling
+from tfflows.layers.flow import Flow, FlowModel, initializing, standard_normal
+from tfflows.layers.glow_step import GlowStep
+from tfflows.layers.invertible_conv1x1 import InvertibleConv1x1
+from tfflows.layers.multi_scale_flow import MultiScaleFlow
+from tfflows.layers.realnvp import RealNVP
+
+__all__ = [
+    "ActNorm",
+    "ConvConditioner",
+    "Coupling",
+    "DenseConditioner",
+    "Flow",
+    "FlowModel",
+    "GlowStep",
+    "InvertibleConv1x1",
+    "MultiScaleFlow",
+    "RealNVP",
+    "initializing",
+    "standard_normal",
+]

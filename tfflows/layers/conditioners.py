@@ -1,0 +1,200 @@
+"""Coupling networks: callables from the conditioning half to shift (and log-scale)."""
+
+import keras
+import tensorflow as tf
+
+__all__ = ["ConvConditioner", "DenseConditioner"]
+
+
+def _fold_batch(x, image_rank=None):
+    """`[..., h, w, c] -> [N, h, w, c]` (a per-example vector `[..., d]` -> `[N, d]`)."""
+    if x is None:
+        return None
+    event_rank = 3 if image_rank is None or x.shape.rank == image_rank else 1
+    event_shape = x.shape[-event_rank:]
+    return tf.reshape(
+        x,
+        [-1]
+        + [
+            tf.shape(x)[i] if d is None else d
+            for i, d in enumerate(event_shape, x.shape.rank - event_rank)
+        ],
+    )
+
+
+def _unfold_batch(h, like):
+    """Restores the batch axes of `like` to `h`, `[N, h, w, c] -> [..., h, w, c]`."""
+    shape = tf.concat([tf.shape(like)[:-3], tf.shape(h)[1:]], axis=0)
+    return tf.ensure_shape(tf.reshape(h, shape), like.shape[:-1].concatenate(h.shape[-1:]))
+
+
+def _split_outputs(h, num_outputs):
+    return tuple(tf.split(h, num_outputs, axis=-1)) if num_outputs > 1 else h
+
+
+@keras.saving.register_keras_serializable(package="tfflows")
+class ConvConditioner(keras.layers.Layer):
+    """Glow's coupling network NN(): 3x3 conv -> ReLU -> 1x1 conv -> ReLU -> 3x3 conv.
+
+    The last convolution is zero-initialised (Glow, section 3.3), so a new
+    coupling outputs zero shift and zero raw log-scale: the identity for the
+    "tanh" and "exp" scale activations. With `hidden_units=None` the network
+    is that single zero-initialised 3x3 convolution, Glow's learned prior at a
+    split. Glow normalises the hidden layers with actnorm; like TFP's
+    `GlowDefaultNetwork` this uses biases instead.
+
+    A conditional input is concatenated to the input channels: an image-shaped
+    one `[..., h, w, c]` as is, a vector `[..., d]` tiled over the positions.
+
+    Args:
+      output_channels: channels of each output (the transformed half's size).
+      num_outputs: 2 for (shift, raw log-scale), 1 for a shift only.
+      hidden_units: width of the hidden layers, or None for no hidden layer.
+      kernel_size: size of the first and last kernels (Glow: 3).
+      conditional_channels: channels (or size) of the conditional input, 0 if none.
+    """
+
+    def __init__(
+        self,
+        output_channels,
+        num_outputs=2,
+        hidden_units=512,
+        kernel_size=3,
+        conditional_channels=0,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.output_channels = int(output_channels)
+        self.num_outputs = int(num_outputs)
+        self.hidden_units = None if hidden_units is None else int(hidden_units)
+        self.kernel_size = int(kernel_size)
+        self.conditional_channels = int(conditional_channels)
+        self.hidden = []
+        if self.hidden_units is not None:
+            self.hidden = [
+                keras.layers.Conv2D(
+                    self.hidden_units,
+                    self.kernel_size,
+                    padding="same",
+                    activation="relu",
+                    name="conv_in",
+                    dtype=self.dtype_policy,
+                ),
+                keras.layers.Conv2D(
+                    self.hidden_units,
+                    1,
+                    activation="relu",
+                    name="conv_hidden",
+                    dtype=self.dtype_policy,
+                ),
+            ]
+        self.out = keras.layers.Conv2D(
+            self.output_channels * self.num_outputs,
+            self.kernel_size,
+            padding="same",
+            kernel_initializer="zeros",
+            name="conv_out",
+            dtype=self.dtype_policy,
+        )
+
+    def build(self, input_shape):
+        shape = tuple(input_shape[:-1]) + (input_shape[-1] + self.conditional_channels,)
+        for layer in self.hidden:
+            layer.build(shape)
+            shape = shape[:-1] + (self.hidden_units,)
+        self.out.build(shape)
+
+    def call(self, inputs, conditional_input=None):
+        if inputs.shape.rank != 4:
+            # Convolutions want exactly one batch axis: fold the others into it.
+            h = self.call(_fold_batch(inputs), _fold_batch(conditional_input, inputs.shape.rank))
+            return tf.nest.map_structure(lambda t: _unfold_batch(t, inputs), h)
+        h = inputs
+        if conditional_input is not None:
+            c = tf.cast(conditional_input, h.dtype)
+            if c.shape.rank == 2:  # a vector per example, tiled over positions
+                c = tf.tile(c[:, None, None, :], [1, tf.shape(h)[1], tf.shape(h)[2], 1])
+            h = tf.concat([h, c], axis=-1)
+        for layer in self.hidden:
+            h = layer(h)
+        return _split_outputs(self.out(h), self.num_outputs)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "output_channels": self.output_channels,
+            "num_outputs": self.num_outputs,
+            "hidden_units": self.hidden_units,
+            "kernel_size": self.kernel_size,
+            "conditional_channels": self.conditional_channels,
+        }
+
+
+@keras.saving.register_keras_serializable(package="tfflows")
+class DenseConditioner(keras.layers.Layer):
+    """Fully connected coupling network for latent vectors (RealNVP; GLF, Figure 1b).
+
+    `num_hidden_layers` ReLU layers of `hidden_units`, then a zero-initialised
+    linear layer, so a new coupling is the identity. A conditional input
+    `[..., d]` is concatenated to the input.
+
+    Args:
+      output_units: units of each output (the transformed part's size).
+      num_outputs: 2 for (shift, raw log-scale), 1 for a shift only.
+      hidden_units: width of the hidden layers.
+      num_hidden_layers: number of hidden layers (GLF: 2, i.e. 3 layers in all).
+      conditional_size: size of the conditional input, 0 if none.
+    """
+
+    def __init__(
+        self,
+        output_units,
+        num_outputs=2,
+        hidden_units=64,
+        num_hidden_layers=2,
+        conditional_size=0,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.output_units = int(output_units)
+        self.num_outputs = int(num_outputs)
+        self.hidden_units = int(hidden_units)
+        self.num_hidden_layers = int(num_hidden_layers)
+        self.conditional_size = int(conditional_size)
+        self.hidden = [
+            keras.layers.Dense(
+                self.hidden_units, activation="relu", name=f"dense_{i}", dtype=self.dtype_policy
+            )
+            for i in range(self.num_hidden_layers)
+        ]
+        self.out = keras.layers.Dense(
+            self.output_units * self.num_outputs,
+            kernel_initializer="zeros",
+            name="dense_out",
+            dtype=self.dtype_policy,
+        )
+
+    def build(self, input_shape):
+        shape = tuple(input_shape[:-1]) + (input_shape[-1] + self.conditional_size,)
+        for layer in self.hidden:
+            layer.build(shape)
+            shape = shape[:-1] + (self.hidden_units,)
+        self.out.build(shape)
+
+    def call(self, inputs, conditional_input=None):
+        h = inputs
+        if conditional_input is not None:
+            h = tf.concat([h, tf.cast(conditional_input, h.dtype)], axis=-1)
+        for layer in self.hidden:
+            h = layer(h)
+        return _split_outputs(self.out(h), self.num_outputs)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "output_units": self.output_units,
+            "num_outputs": self.num_outputs,
+            "hidden_units": self.hidden_units,
+            "num_hidden_layers": self.num_hidden_layers,
+            "conditional_size": self.conditional_size,
+        }

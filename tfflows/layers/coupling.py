@@ -1,0 +1,121 @@
+"""Coupling layer: an affine or additive coupling with a learned conditioner."""
+
+import functools
+
+import keras
+
+from tfflows import bijectors
+from tfflows.layers.conditioners import ConvConditioner, DenseConditioner
+from tfflows.layers.flow import Flow
+
+__all__ = ["Coupling"]
+
+
+@keras.saving.register_keras_serializable(package="tfflows")
+class Coupling(Flow):
+    """Affine or additive coupling whose conditioner network this layer owns.
+
+    `network="conv"` couples the channels of image events `[H, W, C]` with
+    Glow's convolutional network; `network="dense"` couples the features of
+    vector events `[D]` with a fully connected one. Either can take a
+    conditional input (concatenated to the conditioner's input), as VFlow's
+    `q(z | x)` and other conditional flows need. The conditioner's last layer
+    is zero-initialised, so with the default "tanh" scale a new coupling is
+    the identity.
+
+    Args:
+      kind: "affine" (`bijectors.AffineCoupling`) or "additive".
+      network: "conv" or "dense".
+      hidden_units: width of the conditioner (conv: Glow's 512; dense: GLF's 64).
+      num_hidden_layers: hidden layers of the dense conditioner.
+      kernel_size: first and last kernel size of the conv conditioner.
+      num_masked: units the coupling conditions on, as in `tfb.RealNVP`
+        (None: the first half; negative: the last units).
+      scale_activation: "tanh", "sigmoid" or "exp" (see `bijectors.AffineCoupling`).
+      conditional_channels: channels (conv) or size (dense) of the conditional
+        input; 0 for an unconditional coupling.
+    """
+
+    def __init__(
+        self,
+        kind="affine",
+        network="conv",
+        hidden_units=512,
+        num_hidden_layers=2,
+        kernel_size=3,
+        num_masked=None,
+        scale_activation="tanh",
+        conditional_channels=0,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if kind not in ("affine", "additive"):
+            raise ValueError(f"kind must be 'affine' or 'additive', got {kind!r}.")
+        if network not in ("conv", "dense"):
+            raise ValueError(f"network must be 'conv' or 'dense', got {network!r}.")
+        if scale_activation not in bijectors.SCALE_ACTIVATIONS:
+            raise ValueError(f"Unknown scale_activation {scale_activation!r}.")
+        self.kind = kind
+        self.network = network
+        self.hidden_units = hidden_units
+        self.num_hidden_layers = int(num_hidden_layers)
+        self.kernel_size = int(kernel_size)
+        self.num_masked = num_masked
+        self.scale_activation = scale_activation
+        self.conditional_channels = int(conditional_channels)
+        self.event_ndims = 3 if network == "conv" else 1
+
+    def build(self, input_shape):
+        channels = int(input_shape[-1])
+        if channels < 2:
+            raise ValueError(
+                f"A coupling needs at least 2 channels to split, got {channels}; "
+                "squeeze the input first."
+            )
+        masked = channels // 2 if self.num_masked is None else self.num_masked
+        transformed = channels - abs(masked)
+        num_outputs = 2 if self.kind == "affine" else 1
+        if self.network == "conv":
+            self.conditioner = ConvConditioner(
+                transformed,
+                num_outputs,
+                self.hidden_units,
+                self.kernel_size,
+                self.conditional_channels,
+                name="conditioner",
+                dtype=self.dtype_policy,
+            )
+        else:
+            self.conditioner = DenseConditioner(
+                transformed,
+                num_outputs,
+                self.hidden_units,
+                self.num_hidden_layers,
+                self.conditional_channels,
+                name="conditioner",
+                dtype=self.dtype_policy,
+            )
+        self.conditioner.build(tuple(input_shape[:-1]) + (abs(masked),))
+
+    def bijector(self, conditional_input=None):
+        fn = self.conditioner
+        if conditional_input is not None:
+            fn = functools.partial(self.conditioner, conditional_input=conditional_input)
+        if self.kind == "additive":
+            return bijectors.AdditiveCoupling(fn, self.num_masked, self.event_ndims)
+        return bijectors.AffineCoupling(
+            fn, self.num_masked, self.event_ndims, self.scale_activation
+        )
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "kind": self.kind,
+            "network": self.network,
+            "hidden_units": self.hidden_units,
+            "num_hidden_layers": self.num_hidden_layers,
+            "kernel_size": self.kernel_size,
+            "num_masked": self.num_masked,
+            "scale_activation": self.scale_activation,
+            "conditional_channels": self.conditional_channels,
+        }

@@ -1,0 +1,148 @@
+"""The interface shared by every tfflows flow layer."""
+
+import math
+
+import keras
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+__all__ = ["Flow", "FlowModel", "initializing", "standard_normal"]
+
+
+def standard_normal(shape, seed=None, dtype=tf.float32):
+    """`N(0, I)` noise; deterministic for a given seed.
+
+    `seed` is None (fresh noise), a Python int or an integer scalar tensor, or
+    a shape-`[2]` integer tensor (a stateless seed). Stateless sampling makes
+    `sample(..., seed=s)` bit-identical across calls, processes and the
+    exported SavedModel.
+    """
+    if seed is None:
+        return tf.random.normal(shape, dtype=dtype)
+    seed = tf.cast(tf.convert_to_tensor(seed), tf.int64)
+    if seed.shape.rank == 0:
+        seed = tf.stack([seed, tf.constant(0, tf.int64)])
+    return tf.random.stateless_normal(shape, seed=seed, dtype=dtype)
+
+
+class initializing:  # noqa: N801 (a context manager, named like one)
+    """Puts the layers with `data_dependent_init` inside `layers` in init mode."""
+
+    def __init__(self, layers):
+        self._layers = [
+            sub
+            for layer in layers
+            for sub in layer._flatten_layers()
+            if getattr(sub, "data_dependent_init", False)
+        ]
+
+    def __enter__(self):
+        if tf.inside_function():
+            raise RuntimeError(
+                "Data-dependent initialisation must run eagerly, not in a tf.function."
+            )
+        for layer in self._layers:
+            layer._initializing = True
+        return self
+
+    def __exit__(self, *exc_info):
+        for layer in self._layers:
+            layer._initializing = False
+
+
+class Flow(keras.layers.Layer):
+    """A Keras layer that owns weights and builds a TFP bijector from them.
+
+    Subclasses implement `bijector(conditional_input=None)`, returning a fresh
+    `tfp.bijectors.Bijector` whose forward maps latent to data, built from the
+    layer's current weights. A fresh bijector per call is what keeps the
+    weights live (TFP sees Keras variables as constants once converted) and
+    keeps TFP's cache from returning results of older weights. When the flow is
+    conditional, the conditional input is bound into the bijector here, so
+    callers never route `bijector_kwargs` by name.
+
+    `call(x)` runs the density direction and returns `(z, log_det)`, where
+    `log_det = log|det dz/dx|` per example: what a likelihood needs.
+    """
+
+    #: Rank of the event the flow transforms (3 for images, 1 for vectors).
+    event_ndims = 1
+
+    def bijector(self, conditional_input=None):
+        raise NotImplementedError
+
+    def forward(self, z, conditional_input=None):
+        """Latent to data."""
+        return self.bijector(conditional_input).forward(z)
+
+    def inverse(self, x, conditional_input=None):
+        """Data to latent."""
+        return self.bijector(conditional_input).inverse(x)
+
+    def forward_and_log_det(self, z, conditional_input=None):
+        """Returns `(x, log|det dx/dz|)`, one evaluation of every network."""
+        bijector = self.bijector(conditional_input)
+        x = bijector.forward(z)
+        return x, bijector.forward_log_det_jacobian(z, event_ndims=self.event_ndims)
+
+    def inverse_and_log_det(self, x, conditional_input=None):
+        """Returns `(z, log|det dz/dx|)`, one evaluation of every network."""
+        bijector = self.bijector(conditional_input)
+        z = bijector.inverse(x)
+        return z, bijector.inverse_log_det_jacobian(x, event_ndims=self.event_ndims)
+
+    def initialize(self, x, conditional_input=None):
+        """Data-dependent initialisation on the batch `x`; returns `z`.
+
+        Runs the data-to-latent pass eagerly with every sub-layer that has
+        data-dependent parameters (actnorm) in initialisation mode: each one
+        sets its parameters from the tensor that reaches it, then passes on
+        the normalised tensor. Call it once before training, under the
+        strategy's scope if there is one (outside any `tf.function`).
+        """
+        with initializing([self]):
+            return self.inverse(x, conditional_input)
+
+    def call(self, inputs, conditional_input=None):
+        return self.inverse_and_log_det(inputs, conditional_input)
+
+
+class FlowModel(Flow):
+    """A flow from `N(0, I)` on a fixed `event_shape` to data of that shape.
+
+    Adds the density and sampling of `p(x) = N(f^-1(x); 0, I) |det df^-1/dx|`.
+    """
+
+    @property
+    def event_shape(self):
+        raise NotImplementedError
+
+    def base_log_prob(self, z):
+        """Standard normal log-density of `z`, summed over the event."""
+        axes = list(range(-len(self.event_shape), 0))
+        dims = math.prod(self.event_shape)
+        log_2pi = tf.constant(math.log(2.0 * math.pi), z.dtype)
+        return -0.5 * (tf.reduce_sum(tf.square(z), axis=axes) + dims * log_2pi)
+
+    def log_prob(self, x, conditional_input=None):
+        """Log-density of `x` under the flow, per example (nats)."""
+        z, log_det = self.inverse_and_log_det(x, conditional_input)
+        return self.base_log_prob(z) + log_det
+
+    def sample(self, num_samples, temperature=1.0, seed=None, conditional_input=None):
+        """`x = f(T * eps)`, `eps ~ N(0, I)`: Glow's reduced-temperature sampling.
+
+        Scaling the base noise by `T` scales the standard deviation of every
+        prior (the learned priors of a multi-scale flow included) by `T`.
+        """
+        shape = tf.concat([tf.reshape(num_samples, [1]), self.event_shape], axis=0)
+        eps = standard_normal(shape, seed, dtype=self.compute_dtype)
+        return self.forward(tf.cast(temperature, eps.dtype) * eps, conditional_input)
+
+    def distribution(self, conditional_input=None):
+        """The flow as a `tfd.TransformedDistribution`, for TFP users."""
+        tfd = tfp.distributions
+        base = tfd.Sample(
+            tfd.Normal(tf.constant(0.0, self.compute_dtype), 1.0), sample_shape=self.event_shape
+        )
+        return tfd.TransformedDistribution(base, self.bijector(conditional_input))

@@ -1,0 +1,87 @@
+"""One step of Glow's flow: actnorm -> invertible 1x1 conv -> coupling (Glow, Figure 2a)."""
+
+import keras
+import tensorflow_probability as tfp
+
+from tfflows.layers.actnorm import ActNorm
+from tfflows.layers.coupling import Coupling
+from tfflows.layers.flow import Flow
+from tfflows.layers.invertible_conv1x1 import InvertibleConv1x1
+
+__all__ = ["GlowStep"]
+
+
+@keras.saving.register_keras_serializable(package="tfflows")
+class GlowStep(Flow):
+    """Actnorm, invertible 1x1 convolution and coupling, in data-to-latent order.
+
+    As one bijector (latent to data): `Chain([actnorm, conv1x1, coupling])`.
+    Log-det: `h*w*sum(log|s_actnorm|) + h*w*sum(log|s_W|) + sum(log s_coupling)`
+    (Glow, Table 1).
+
+    Args:
+      coupling: "affine" or "additive".
+      hidden_units: width of the coupling network.
+      kernel_size: first and last kernel size of the coupling network.
+      scale_activation: scale of the affine coupling (see `bijectors.AffineCoupling`).
+      conditional_channels: channels of a conditional input, 0 if none.
+      seed: seed of the 1x1 convolution's initial rotation.
+    """
+
+    event_ndims = 3
+
+    def __init__(
+        self,
+        coupling="affine",
+        hidden_units=512,
+        kernel_size=3,
+        scale_activation="tanh",
+        conditional_channels=0,
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.coupling_kind = coupling
+        self.hidden_units = int(hidden_units)
+        self.kernel_size = int(kernel_size)
+        self.scale_activation = scale_activation
+        self.conditional_channels = int(conditional_channels)
+        self.seed = seed
+        self.actnorm = ActNorm(event_ndims=3, name="actnorm", dtype=self.dtype_policy)
+        self.conv1x1 = InvertibleConv1x1(
+            event_ndims=3, seed=seed, name="conv1x1", dtype=self.dtype_policy
+        )
+        self.coupling = Coupling(
+            kind=coupling,
+            network="conv",
+            hidden_units=hidden_units,
+            kernel_size=kernel_size,
+            scale_activation=scale_activation,
+            conditional_channels=conditional_channels,
+            name="coupling",
+            dtype=self.dtype_policy,
+        )
+
+    def build(self, input_shape):
+        for layer in (self.actnorm, self.conv1x1, self.coupling):
+            layer.build(input_shape)
+
+    def bijector(self, conditional_input=None):
+        return tfp.bijectors.Chain(
+            [
+                self.actnorm.bijector(),
+                self.conv1x1.bijector(),
+                self.coupling.bijector(conditional_input),
+            ]
+        )
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "coupling": self.coupling_kind,
+            "hidden_units": self.hidden_units,
+            "kernel_size": self.kernel_size,
+            "scale_activation": self.scale_activation,
+            "conditional_channels": self.conditional_channels,
+            "seed": self.seed,
+        }
