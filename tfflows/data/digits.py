@@ -1,0 +1,64 @@
+"""The embedded `digits` data set: scikit-learn's bundled 8x8 handwritten digits, as TFDS.
+
+Source: the test part of the UCI "Optical Recognition of Handwritten Digits" set
+(Alpaydin & Kaynak, 1998), shipped inside scikit-learn (`sklearn.datasets.load_digits`),
+so it needs no download and no file: 1,797 images of 8x8 pixels, labels 0-9.
+
+Grey levels: each pixel counts the set pixels of a 4x4 block of the original 32x32
+bitmap, an integer `v` in 0..16 (17 levels). It is stored as uint8
+`round(v * 255 / 16)`, so 0 -> 0, 8 -> 128 (127.5 rounded half to even gives 128),
+16 -> 255 and the 17 levels are evenly spread over 0..255. Models then see the same
+8-bit range as on MNIST; note the data only occupy 17 of the 256 bins, so bits/dim on
+`digits` is not comparable with MNIST numbers.
+
+Splits (fixed, not shuffled, so the writers of the test part are mostly unseen):
+`train` = the first 1,437 images (80 %), `test` = the last 360 — the sizes of
+`sklearn.model_selection.train_test_split(test_size=0.2)`.
+"""
+
+import numpy as np
+import tensorflow_datasets as tfds
+
+__all__ = ["Digits", "digits_arrays", "DIGITS_SPLITS"]
+
+# Split name -> slice of the 1,797 images in scikit-learn's order.
+DIGITS_SPLITS = {"train": slice(0, 1437), "test": slice(1437, 1797)}
+
+
+def digits_arrays(split="train"):
+    """Returns `(images [N, 8, 8, 1] uint8, labels [N] int64)` of a `digits` split."""
+    from sklearn.datasets import load_digits  # imported here: scikit-learn is slow to import
+
+    bunch = load_digits()
+    levels = bunch.images[DIGITS_SPLITS[split]]  # float64 in 0..16
+    images = np.round(levels * (255.0 / 16.0)).astype(np.uint8)[..., None]
+    return images, bunch.target[DIGITS_SPLITS[split]].astype(np.int64)
+
+
+class Digits(tfds.core.GeneratorBasedBuilder):
+    """TFDS builder `digits` (no download; see the module docstring for levels and splits)."""
+
+    VERSION = tfds.core.Version("1.0.0")
+    RELEASE_NOTES = {"1.0.0": "scikit-learn's load_digits, levels 0..16 -> round(v*255/16)."}
+
+    def _info(self):
+        return self.dataset_info_from_configs(
+            description=__doc__,
+            features=tfds.features.FeaturesDict(
+                {
+                    "image": tfds.features.Image(shape=(8, 8, 1)),
+                    "label": tfds.features.ClassLabel(num_classes=10),
+                }
+            ),
+            supervised_keys=("image", "label"),
+            homepage="https://archive.ics.uci.edu/dataset/80",
+        )
+
+    def _split_generators(self, dl_manager):
+        del dl_manager  # nothing to download
+        return {split: self._generate_examples(split) for split in DIGITS_SPLITS}
+
+    def _generate_examples(self, split):
+        images, labels = digits_arrays(split)
+        for i in range(images.shape[0]):
+            yield i, {"image": images[i], "label": int(labels[i])}
