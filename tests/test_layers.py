@@ -203,3 +203,18 @@ def test_get_config_round_trip(name):
     x = event_input(flow)
     np.testing.assert_array_equal(clone.log_prob(x), flow.log_prob(x))
     np.testing.assert_array_equal(clone.sample(2, seed=3), flow.sample(2, seed=3))
+
+
+def test_uniform_dequantization_fills_bins_and_discretizes_back():
+    x = tf.constant(np.arange(256, dtype=np.uint8).reshape(1, 16, 16, 1))
+    for num_bits in (8, 5):
+        layer = layers.UniformDequantization(num_bits)
+        y = layer(x, seed=3)
+        assert y.dtype == tf.float32
+        assert -0.5 <= float(tf.reduce_min(y)) and float(tf.reduce_max(y)) < 0.5
+        bins = (x.numpy() // 2 ** (8 - num_bits)).astype(np.float64)
+        offset = (y.numpy() + 0.5) * 2**num_bits - bins  # the noise u, in [0, 1)
+        assert offset.min() >= 0.0 and offset.max() < 1.0 and offset.std() > 0.1
+        np.testing.assert_array_equal(layer.discretize(y), bins * 2 ** (8 - num_bits))
+        np.testing.assert_array_equal(layer(x, seed=3), y)
+    assert layers.UniformDequantization.from_config(layer.get_config()).num_bits == 5

@@ -3,6 +3,7 @@
 from tfflows.layers.actnorm import ActNorm
 from tfflows.layers.conditioners import ConvConditioner, DenseConditioner
 from tfflows.layers.coupling import Coupling
+from tfflows.layers.dequantization import UniformDequantization
 from tfflows.layers.flow import Flow, FlowModel, initializing, standard_normal
 from tfflows.layers.glow_step import GlowStep
 from tfflows.layers.invertible_conv1x1 import InvertibleConv1x1
@@ -20,6 +21,7 @@ __all__ = [
     "InvertibleConv1x1",
     "MultiScaleFlow",
     "RealNVP",
+    "UniformDequantization",
     "initializing",
     "standard_normal",
 ]
