@@ -1,0 +1,95 @@
+"""SavedModel export with TF Serving signatures for every tfflows model."""
+
+import keras
+import tensorflow as tf
+
+__all__ = ["export_saved_model", "LOG_PROB_SEED"]
+
+#: Seed of the dequantization noise inside the `log_prob` signature, so that
+#: the same images always get the same numbers.
+LOG_PROB_SEED = 0
+
+
+def _check_sample_request(num_samples, temperature, max_samples):
+    return [
+        tf.debugging.assert_greater_equal(num_samples, 1, message="num_samples must be at least 1"),
+        tf.debugging.assert_less_equal(
+            num_samples, max_samples, message=f"num_samples must be at most {max_samples}"
+        ),
+        tf.debugging.assert_greater_equal(temperature, 0.0, message="temperature must be >= 0"),
+        tf.debugging.assert_all_finite(temperature, message="temperature must be finite"),
+    ]
+
+
+def _check_batch(tensor, what):
+    return [tf.debugging.assert_positive(tf.shape(tensor)[0], message=f"{what}: empty batch")]
+
+
+def export_saved_model(model, path, max_samples=1024, verbose=False):
+    """Writes `model` as a SavedModel for TF Serving, with an unknown batch size.
+
+    Signatures (all with method `tensorflow/serving/predict`):
+      - `sample` (also `serving_default`): `num_samples` int32 scalar in
+        `[1, max_samples]`, `temperature` float32 scalar >= 0, `seed` int64
+        scalar -> `images` float32 `[N, H, W, C]` in [0, 1]; the same seed gives
+        the same images.
+      - `log_prob`: `images` uint8 `[N, H, W, C]` -> `log_prob` float32 `[N]`
+        (nats of the 8-bit images: exact for flows, the model's bound or joint
+        otherwise, as `model.likelihood_kind` says) and `bits_per_dim` float32
+        `[N]`, plus what the model's `serving_log_prob` adds. The
+        dequantization noise uses the fixed seed `LOG_PROB_SEED`.
+      - `encode` / `decode`, for models with a latent space: `images` uint8 ->
+        `latents` float32, and `latents` -> `images` float32 in [0, 1].
+
+    Invalid requests fail with `InvalidArgument` errors that say what is wrong
+    and leave the loaded model serving. The SavedModel needs only TensorFlow
+    to load (not Keras, TFP or tfflows).
+    """
+    height, width, channels = model.image_shape
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+
+    def sample(num_samples, temperature, seed):
+        with tf.control_dependencies(_check_sample_request(num_samples, temperature, max_samples)):
+            images = model.sample(num_samples, temperature=temperature, seed=seed)
+        return {"images": tf.cast(images, tf.float32)}
+
+    archive.add_endpoint(
+        "sample",
+        sample,
+        input_signature=[
+            tf.TensorSpec([], tf.int32, name="num_samples"),
+            tf.TensorSpec([], tf.float32, name="temperature"),
+            tf.TensorSpec([], tf.int64, name="seed"),
+        ],
+    )
+
+    image_spec = tf.TensorSpec([None, height, width, channels], tf.uint8, name="images")
+
+    def log_prob(images):
+        with tf.control_dependencies(_check_batch(images, "log_prob")):
+            outputs = model.serving_log_prob(images, seed=LOG_PROB_SEED)
+        return {name: tf.cast(value, tf.float32) for name, value in outputs.items()}
+
+    archive.add_endpoint("log_prob", log_prob, input_signature=[image_spec])
+
+    if getattr(model, "latent_shape", None) is not None:
+
+        def encode(images):
+            with tf.control_dependencies(_check_batch(images, "encode")):
+                return {"latents": tf.cast(model.encode(images), tf.float32)}
+
+        def decode(latents):
+            with tf.control_dependencies(_check_batch(latents, "decode")):
+                return {"images": tf.cast(model.decode(latents), tf.float32)}
+
+        archive.add_endpoint("encode", encode, input_signature=[image_spec])
+        archive.add_endpoint(
+            "decode",
+            decode,
+            input_signature=[
+                tf.TensorSpec((None, *model.latent_shape), tf.float32, name="latents")
+            ],
+        )
+    archive.write_out(str(path), verbose=verbose)
+    return path
