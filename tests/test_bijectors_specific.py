@@ -479,3 +479,21 @@ def test_actnorm_formula_and_image_log_det():
     _close(fb.ActNorm(loc, log_scale).inverse(x), (x.numpy() - loc) * np.exp(-log_scale))
     _close(bij.forward_log_det_jacobian(x, event_ndims=3), 20 * log_scale.sum())
     _close(bij.forward_log_det_jacobian(x, event_ndims=1), log_scale.sum())
+
+
+def test_multi_scale_split_passes_keyword_arguments_to_its_inner_bijector():
+    from tfflows.bijectors import ConditionalAffine, MultiScaleSplit
+
+    inner = ConditionalAffine(lambda c: (c, 0.5 * c), event_ndims=3)
+    split = MultiScaleSplit(inner, num_kept=2)
+    x = tf.random.stateless_normal([3, 2, 2, 4], seed=[1, 2])
+    c = tf.random.stateless_normal([3, 2, 2, 2], seed=[3, 4])
+    y = split.forward(x, conditional_input=c)
+    np.testing.assert_allclose(y[..., :2], x[..., :2] * tf.exp(0.5 * c) + c, rtol=1e-6)
+    np.testing.assert_allclose(y[..., 2:], x[..., 2:])
+    np.testing.assert_allclose(
+        split.forward_log_det_jacobian(x, event_ndims=3, conditional_input=c),
+        tf.reduce_sum(0.5 * c, [1, 2, 3]),
+        rtol=1e-6,
+    )
+    np.testing.assert_allclose(split.inverse(tf.identity(y), conditional_input=c), x, atol=1e-5)

@@ -23,6 +23,9 @@ class MultiScaleSplit(OnePassBijector):
     latent the shape of the event makes the whole multi-scale flow one bijector
     from `N(0, I)` on `[H, W, C]` to images `[H, W, C]`.
 
+    Keyword arguments (e.g. `conditional_input`) are passed on to the inner
+    bijector.
+
     Args:
       bijector: the inner bijector; its event rank must match this one's.
       num_kept: channels passed to `bijector`; default half (rounded down).
@@ -62,12 +65,13 @@ class MultiScaleSplit(OnePassBijector):
 
     # One pass per direction: the inner bijector's log-det is read from its
     # cache for the very tensor it just transformed, not recomputed.
-    def _forward_and_log_det(self, x):
+    def _forward_and_log_det(self, x, **kwargs):
         kept, rest = tf.split(x, self._sizes(x), axis=-1)
-        y = tf.concat([self._bijector.forward(kept), rest], axis=-1)
-        return y, self._bijector.forward_log_det_jacobian(kept, event_ndims=self._event_ndims)
+        y = tf.concat([self._bijector.forward(kept, **kwargs), rest], axis=-1)
+        fldj = self._bijector.forward_log_det_jacobian(kept, self._event_ndims, **kwargs)
+        return y, fldj
 
-    def _inverse_and_log_det(self, y):
+    def _inverse_and_log_det(self, y, **kwargs):
         kept, rest = tf.split(y, self._sizes(y), axis=-1)
-        x = tf.concat([self._bijector.inverse(kept), rest], axis=-1)
-        return x, self._bijector.inverse_log_det_jacobian(kept, event_ndims=self._event_ndims)
+        x = tf.concat([self._bijector.inverse(kept, **kwargs), rest], axis=-1)
+        return x, self._bijector.inverse_log_det_jacobian(kept, self._event_ndims, **kwargs)
