@@ -16,13 +16,23 @@ def _check_sample_request(num_samples, temperature, max_samples):
         tf.debugging.assert_less_equal(
             num_samples, max_samples, message=f"num_samples must be at most {max_samples}"
         ),
-        tf.debugging.assert_greater_equal(temperature, 0.0, message="temperature must be >= 0"),
-        tf.debugging.assert_all_finite(temperature, message="temperature must be finite"),
+        tf.debugging.Assert(
+            tf.logical_and(tf.math.is_finite(temperature), temperature >= 0.0),
+            ["temperature must be a finite number >= 0, got", temperature],
+        ),
     ]
 
 
-def _check_batch(tensor, what):
-    return [tf.debugging.assert_positive(tf.shape(tensor)[0], message=f"{what}: empty batch")]
+def _check_batch(tensor, what, event_shape):
+    # In-process callers can pass tensors the signature's shape would refuse.
+    return [
+        tf.debugging.assert_positive(tf.shape(tensor)[0], message=f"{what}: empty batch"),
+        tf.debugging.assert_equal(
+            tf.shape(tensor)[1:],
+            tf.constant(event_shape, tf.int32),
+            message=f"{what}: expected shape [N, {', '.join(map(str, event_shape))}]",
+        ),
+    ]
 
 
 def export_saved_model(model, path, max_samples=1024, verbose=False):
@@ -67,7 +77,7 @@ def export_saved_model(model, path, max_samples=1024, verbose=False):
     image_spec = tf.TensorSpec([None, height, width, channels], tf.uint8, name="images")
 
     def log_prob(images):
-        with tf.control_dependencies(_check_batch(images, "log_prob")):
+        with tf.control_dependencies(_check_batch(images, "log_prob", model.image_shape)):
             outputs = model.serving_log_prob(images, seed=LOG_PROB_SEED)
         return {name: tf.cast(value, tf.float32) for name, value in outputs.items()}
 
@@ -76,11 +86,11 @@ def export_saved_model(model, path, max_samples=1024, verbose=False):
     if getattr(model, "latent_shape", None) is not None:
 
         def encode(images):
-            with tf.control_dependencies(_check_batch(images, "encode")):
+            with tf.control_dependencies(_check_batch(images, "encode", model.image_shape)):
                 return {"latents": tf.cast(model.encode(images), tf.float32)}
 
         def decode(latents):
-            with tf.control_dependencies(_check_batch(latents, "decode")):
+            with tf.control_dependencies(_check_batch(latents, "decode", model.latent_shape)):
                 return {"images": tf.cast(model.decode(latents), tf.float32)}
 
         archive.add_endpoint("encode", encode, input_signature=[image_spec])

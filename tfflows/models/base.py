@@ -135,6 +135,19 @@ class GenerativeModel(keras.Model):
         self._loss_and_grads_fn = None
         super().compile(optimizer=optimizer, jit_compile=False, **kwargs)
 
+    def get_compile_config(self):
+        config = super().get_compile_config()
+        if config:
+            config["jit_compile"] = self.xla
+        return config
+
+    def compile_from_config(self, config):
+        # Keras skips this for models that override compile(); a loaded .keras
+        # model comes back compiled, with its optimizer state.
+        self.compile(**keras.saving.deserialize_keras_object(config))
+        if self.optimizer is not None and self.built:
+            self.optimizer.build(self.trainable_variables)
+
     @property
     def metrics(self):
         return list(self._trackers.values())
