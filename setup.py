@@ -32,7 +32,7 @@ setuptools.setup(
         "gpu": ["tensorflow[and-cuda]>=2.21,<2.22"],
         "test": ["pytest", "ruff"],
     },
-    entry_points={"console_scripts": []},
+    entry_points={"console_scripts": ["tfflows-train = trainers.train:run"]},
     classifiers=[
         "Programming Language :: Python :: 3",
         "Topic :: Scientific/Engineering :: Artificial Intelligence",

@@ -73,10 +73,13 @@ def exported(request, tmp_path_factory):
 def test_reloaded_signatures_equal_the_model(exported):
     model, path, images = exported
     loaded = tf.saved_model.load(str(path))
-    expected = {"sample", "log_prob", "serving_default"}
+    expected = {"sample", "log_prob", "metadata", "serving_default"}
     if model.latent_shape is not None:
         expected |= {"encode", "decode"}
     assert set(loaded.signatures) == expected
+    metadata = loaded.signatures["metadata"]()
+    assert metadata["likelihood_kind"].numpy().decode() == model.likelihood_kind
+    assert tuple(metadata["image_shape"].numpy()) == model.image_shape
     out = loaded.signatures["log_prob"](images=tf.constant(images))
     reference = model.log_prob(images, seed=export.LOG_PROB_SEED)
     np.testing.assert_allclose(out["log_prob"], reference, rtol=1e-6)

@@ -50,6 +50,8 @@ def export_saved_model(model, path, max_samples=1024, verbose=False):
         dequantization noise uses the fixed seed `LOG_PROB_SEED`.
       - `encode` / `decode`, for models with a latent space: `images` uint8 ->
         `latents` float32, and `latents` -> `images` float32 in [0, 1].
+      - `metadata`: no inputs -> `likelihood_kind` (what `log_prob` is: "exact",
+        "elbo", "joint"), `image_shape`, `num_bits`.
 
     Invalid requests fail with `InvalidArgument` errors that say what is wrong
     and leave the loaded model serving. The SavedModel needs only TensorFlow
@@ -101,5 +103,14 @@ def export_saved_model(model, path, max_samples=1024, verbose=False):
                 tf.TensorSpec((None, *model.latent_shape), tf.float32, name="latents")
             ],
         )
+
+    def metadata():
+        return {
+            "likelihood_kind": tf.constant(model.likelihood_kind),
+            "image_shape": tf.constant(model.image_shape, tf.int32),
+            "num_bits": tf.constant(model.num_bits, tf.int32),
+        }
+
+    archive.add_endpoint("metadata", metadata, input_signature=[])
     archive.write_out(str(path), verbose=verbose)
     return path

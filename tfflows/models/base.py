@@ -124,6 +124,10 @@ class GenerativeModel(keras.Model):
 
     # -- Keras training ------------------------------------------------------------------------
 
+    def make_optimizer(self, learning_rate, clipnorm=None):
+        """The optimizer the paper trains this model with (Adam unless a model says otherwise)."""
+        return keras.optimizers.Adam(learning_rate, clipnorm=clipnorm)
+
     def compile(self, optimizer="adam", jit_compile=False, **kwargs):
         """As `keras.Model.compile`; `jit_compile=True` compiles the loss and gradients.
 

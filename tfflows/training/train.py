@@ -1,0 +1,156 @@
+"""The training run behind `python -m trainers.train`: fit, checkpoint, evaluate, export."""
+
+import json
+import pathlib
+
+import keras
+
+from tfflows import data, export, models
+from tfflows.training.callbacks import SampleGrid, TerminateOnNaN, step_halving
+from tfflows.training.config import TrainConfig
+from tfflows.training.distribution import is_chief, make_strategy, worker_id
+
+__all__ = ["build_model", "image_shape_of", "train"]
+
+
+def _load_kwargs(config):
+    return dict(data_dir=config.data_dir, pad_to=config.pad_to)
+
+
+def image_shape_of(config):
+    """`(H, W, C)` of the configured data set, after padding."""
+    spec = data.load(config.dataset, "train", prefetch=False, **_load_kwargs(config)).element_spec
+    return tuple(int(d) for d in spec.shape)
+
+
+def build_model(config, image_shape, strategy):
+    """The configured model, built and compiled under `strategy`."""
+    with strategy.scope():
+        model = models.get(
+            config.model,
+            image_shape,
+            preset=config.preset,
+            num_bits=config.num_bits,
+            **config.model_kwargs,
+        )
+        optimizer = model.make_optimizer(config.learning_rate, clipnorm=config.clipnorm)
+        model.compile(optimizer, jit_compile=config.jit_compile)
+    return model
+
+
+def _distributed(config, strategy, split, training):
+    fn = data.dataset_fn(
+        config.dataset,
+        split,
+        global_batch_size=config.batch_size,
+        shuffle=training,
+        seed=config.seed,
+        drop_remainder=training,
+        **_load_kwargs(config),
+    )
+    return strategy.distribute_datasets_from_function(fn)
+
+
+def _callbacks(config, model_dir, strategy):
+    chief = is_chief(strategy)
+    # Every worker backs up (identical) state; only the chief's lands in model_dir.
+    backup_dir = (
+        model_dir / "backup" if chief else model_dir / f"backup_worker{worker_id(strategy)}"
+    )
+    callbacks = [
+        keras.callbacks.BackupAndRestore(
+            str(backup_dir),
+            save_freq=config.backup_every_steps or "epoch",
+            delete_checkpoint=False,
+        ),
+        keras.callbacks.LearningRateScheduler(
+            step_halving(config.learning_rate, config.lr_halve_every, config.lr_halve_after)
+        ),
+        TerminateOnNaN(),
+    ]
+    if chief:
+        callbacks += [
+            keras.callbacks.CSVLogger(str(model_dir / "metrics.csv"), append=True),
+            keras.callbacks.TensorBoard(str(model_dir / "tensorboard"), write_graph=False),
+            SampleGrid(
+                model_dir / "tensorboard" / "samples", num_samples=min(config.num_samples, 64)
+            ),
+        ]
+        if config.validation_split:
+            callbacks.append(
+                keras.callbacks.ModelCheckpoint(
+                    str(model_dir / "best.keras"),
+                    monitor="val_bits_per_dim",
+                    mode="min",
+                    save_best_only=True,
+                )
+            )
+    return callbacks
+
+
+def train(config=None, strategy=None):
+    """Trains, evaluates and exports the configured model; returns the test metrics.
+
+    Resumable: re-running with the same `model_dir` continues from the last
+    backup (weights, optimizer state and epoch; Keras' `BackupAndRestore`).
+    Writes to `model_dir`: `metrics.csv` (a row per epoch, appended across
+    resumes), `tensorboard/` (scalars and a sample grid per epoch),
+    `best.keras` (best validation bits/dim), `evaluation.json` (test-set
+    metrics), `samples.png`; and the SavedModel to `export_dir`.
+    """
+    config = config or TrainConfig()
+    strategy = strategy or make_strategy(config.strategy, config.tpu)
+    keras.utils.set_random_seed(config.seed)
+    model_dir = pathlib.Path(config.model_dir)
+    model_dir.mkdir(parents=True, exist_ok=True)
+    image_shape = image_shape_of(config)
+    model = build_model(config, image_shape, strategy)
+
+    # The same first batch on every worker, so data-dependent initialisation
+    # leaves all replicas identical; a resumed run overwrites it from the backup.
+    first = data.load(
+        config.dataset,
+        "train",
+        batch_size=min(config.batch_size, 512),
+        prefetch=False,
+        **_load_kwargs(config),
+    )
+    model.initialize(next(iter(first)))
+
+    validation = (
+        _distributed(config, strategy, config.validation_split, False)
+        if (config.validation_split)
+        else None
+    )
+    model.fit(
+        _distributed(config, strategy, "train", True),
+        epochs=config.epochs,
+        steps_per_epoch=config.steps_per_epoch,
+        validation_data=validation,
+        callbacks=_callbacks(config, model_dir, strategy),
+        verbose=config.verbose,
+    )
+
+    results = model.evaluate(
+        _distributed(config, strategy, config.test_split, False), return_dict=True, verbose=0
+    )
+    results = {name: float(value) for name, value in results.items()}
+    results.update(
+        likelihood=model.likelihood_kind,
+        split=config.test_split,
+        dataset=config.dataset,
+        model=config.model,
+    )
+    if is_chief(strategy):
+        print("test:", json.dumps(results, sort_keys=True))
+        (model_dir / "evaluation.json").write_text(json.dumps(results, indent=2, sort_keys=True))
+        _write_samples(model, model_dir / "samples.png", config.num_samples)
+        if config.export_dir:
+            export.export_saved_model(model, config.export_dir)
+    return results
+
+
+def _write_samples(model, path, num_samples):
+    grid = SampleGrid(png_path=path, num_samples=num_samples)
+    grid.set_model(model)
+    grid.on_epoch_end(0)

@@ -1,0 +1,1 @@
+"""absl-flag binaries over `tfflows.training`: `train`, `evaluate`, `sample`."""
