@@ -51,8 +51,9 @@ def get_fid_model(weights_path=None, download=True):
 def preprocess_for_inception(images, value_range=(0.0, 255.0)):
     """`[B, H, W, C]` images (C in {1, 3}) to the network's `[B, 299, 299, 3]` input.
 
-    `value_range` is the range of the input that maps to 0..255 (e.g. `(-0.5, 0.5)` for
-    tfflows' model space); uint8 input ignores it.
+    Float images become `(x - low) * 255 / (high - low)` for `value_range = (low, high)`
+    (e.g. `(-0.5, 0.5)` for samples in tfflows' model space); integer input is taken as
+    0..255 and ignores it.
     """
     images = tf.convert_to_tensor(images)
     if images.dtype.is_integer:
@@ -65,8 +66,9 @@ def preprocess_for_inception(images, value_range=(0.0, 255.0)):
         images = tf.image.grayscale_to_rgb(images)
     elif images.shape[-1] != 3:
         raise ValueError(f"FID needs 1 or 3 channels, got shape {images.shape}.")
-    images = tf.compat.v1.image.resize_bilinear(
-        images, (INPUT_SIZE, INPUT_SIZE), align_corners=False, half_pixel_centers=False
+    # The raw op of TF1's tf.image.resize_bilinear: no half-pixel centres, as in the graph.
+    images = tf.raw_ops.ResizeBilinear(
+        images=images, size=[INPUT_SIZE, INPUT_SIZE], align_corners=False, half_pixel_centers=False
     )
     return (images - 128.0) / 128.0
 
@@ -154,17 +156,33 @@ def feature_statistics(images, cache_path=None, **kwargs):
     return stats
 
 
-def frechet_distance(mu1, sigma1, mu2, sigma2):
-    """Fréchet distance between the Gaussians `N(mu1, sigma1)` and `N(mu2, sigma2)`."""
+def frechet_distance(mu1, sigma1, mu2, sigma2, method="sqrtm"):
+    """Fréchet distance between the Gaussians `N(mu1, sigma1)` and `N(mu2, sigma2)`.
+
+    `method="sqrtm"` (default, as the references): `scipy.linalg.sqrtm(sigma1 @ sigma2)`,
+    a Schur decomposition of a non-symmetric matrix (tens of seconds at 2048-d on 2 cores).
+    `method="eigh"`: the same trace from symmetric eigendecompositions, using
+    `Tr (S1 S2)^{1/2} = Tr (S1^{1/2} S2 S1^{1/2})^{1/2}` for positive semi-definite S1, S2
+    (the two matrices are similar); several times faster, equal up to rounding.
+    """
     mu1, mu2 = np.atleast_1d(mu1), np.atleast_1d(mu2)
     sigma1, sigma2 = np.atleast_2d(sigma1), np.atleast_2d(sigma2)
-    covmean, _ = scipy.linalg.sqrtm(sigma1 @ sigma2, disp=False)
-    if not np.isfinite(covmean).all():
-        # Singular product (fewer samples than dimensions): regularise, as TTUR does.
-        offset = np.eye(sigma1.shape[0]) * 1e-6
-        covmean = scipy.linalg.sqrtm((sigma1 + offset) @ (sigma2 + offset))
+    if method == "eigh":
+        values, vectors = scipy.linalg.eigh(sigma1)
+        root1 = (vectors * np.sqrt(np.clip(values, 0.0, None))) @ vectors.T
+        inner = scipy.linalg.eigvalsh(root1 @ sigma2 @ root1)
+        trace_covmean = float(np.sum(np.sqrt(np.clip(inner, 0.0, None))))
+    elif method == "sqrtm":
+        covmean, _ = scipy.linalg.sqrtm(sigma1 @ sigma2, disp=False)
+        if not np.isfinite(covmean).all():
+            # Singular product (fewer samples than dimensions): regularise, as TTUR does.
+            offset = np.eye(sigma1.shape[0]) * 1e-6
+            covmean = scipy.linalg.sqrtm((sigma1 + offset) @ (sigma2 + offset))
+        trace_covmean = float(np.trace(covmean.real))
+    else:
+        raise ValueError(f"method must be 'sqrtm' or 'eigh', got {method!r}.")
     diff = mu1 - mu2
-    return float(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2.0 * np.trace(covmean.real))
+    return float(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2.0 * trace_covmean)
 
 
 def frechet_inception_distance(
@@ -176,6 +194,7 @@ def frechet_inception_distance(
     value_range=(0.0, 255.0),
     weights_path=None,
     verbose=True,
+    method="sqrtm",
 ):
     """FID between two image sets.
 
@@ -188,10 +207,13 @@ def frechet_inception_distance(
       value_range: input range mapped to 0..255 for float images (uint8 ignores it).
       weights_path: `default_1.pt`; None fetches it to the cache on first use.
       verbose: show a progress bar (`keras.utils.Progbar`).
+      method: matrix square root, `"sqrtm"` (reference) or `"eigh"` (see `frechet_distance`).
     """
     kwargs = dict(
         batch_size=batch_size, value_range=value_range, weights_path=weights_path, verbose=verbose
     )
     stats_real = feature_statistics(real, cache_path=real_cache_path, **kwargs)
     stats_gen = feature_statistics(generated, **kwargs)
-    return frechet_distance(stats_real.mu, stats_real.sigma, stats_gen.mu, stats_gen.sigma)
+    return frechet_distance(
+        stats_real.mu, stats_real.sigma, stats_gen.mu, stats_gen.sigma, method=method
+    )
