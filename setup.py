@@ -25,6 +25,10 @@ setuptools.setup(
         "scipy",
         "pillow",
         "tensorflow-datasets",
+        # TFDS 4.9 needs it for custom builders (digits, offline MNIST), undeclared.
+        "importlib_resources",
+        # tf.summary writes through it; TF 2.21 no longer installs it.
+        "tensorboard",
         # The embedded `digits` data set (8x8 handwritten digits) ships with it.
         "scikit-learn",
     ],

@@ -31,6 +31,7 @@ class UniformDequantization(keras.layers.Layer):
         if not 1 <= int(num_bits) <= 8:
             raise ValueError(f"num_bits must be in 1..8, got {num_bits}.")
         self.num_bits = int(num_bits)
+        self.built = True  # no weights
 
     def call(self, images, seed=None):
         y = uniform_dequantize(reduce_bits(images, self.num_bits), self.num_bits, seed)

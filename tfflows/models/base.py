@@ -159,7 +159,11 @@ class GenerativeModel(keras.Model):
     def _track(self, means):
         for name, value in means.items():
             self._trackers[name].update_state(value)
-        return {name: tracker.result() for name, tracker in self._trackers.items()}
+        results = {name: tracker.result() for name, tracker in self._trackers.items()}
+        if isinstance(tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy):
+            # Keras reduces logs over axis 0 there, which scalars lack (tensorflow#72388).
+            results = {name: tf.reshape(value, [1]) for name, value in results.items()}
+        return results
 
     def _batch_terms(self, images, training):
         terms = self.per_example_terms(images, training=training)
@@ -175,6 +179,13 @@ class GenerativeModel(keras.Model):
             replicas = tf.distribute.get_strategy().num_replicas_in_sync
             scaled = means["loss"] / tf.cast(replicas, means["loss"].dtype)
         return means, tape.gradient(scaled, self.trainable_variables)
+
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        # Keras would average a data batch over the replicas to build the model
+        # symbolically, and MultiWorkerMirroredStrategy has no uint8 collectives.
+        # Every weight exists from construction: only the optimizer is left.
+        with self.distribute_strategy.scope():
+            self._symbolic_build(data_batch=())
 
     def train_step(self, data):
         images = images_from_batch(data)

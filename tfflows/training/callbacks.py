@@ -78,4 +78,8 @@ class SampleGrid(keras.callbacks.Callback):
                 )
             self._writer.flush()
         if self.png_path:
-            visualization.save_sample_grid(images, self.png_path, value_range=(0.0, 1.0))
+            # Small images (digits are 8x8) are magnified to be seen.
+            scale = max(1, 64 // int(images.shape[1]))
+            visualization.save_sample_grid(
+                images, self.png_path, value_range=(0.0, 1.0), scale=scale
+            )
