@@ -32,6 +32,39 @@ def _split_outputs(h, num_outputs):
     return tuple(tf.split(h, num_outputs, axis=-1)) if num_outputs > 1 else h
 
 
+def _conv_by_output_shifts(x, kernel, bias):
+    """A stride-1 "same" convolution with an odd `k x k` kernel, for few outputs.
+
+    Computes the `k*k` per-tap products of every position in one matmul,
+    `[N*H*W, C_in] @ [C_in, k*k*C_out]`, then sums the taps' outputs shifted
+    into place (pad + slice). Equal to `tf.nn.conv2d(x, kernel, 1, "SAME")`
+    up to float rounding. TF's CPU `Conv2DBackpropFilter` is slow when
+    `C_out` is small (Glow's last coupling convolution, 128 or 512 channels
+    down to a few: 8x slower than its forward pass at 128 -> 12, and 60% of
+    the op time of `benchmarks/flow_throughput.py`'s training step); here the
+    kernel gradient is one well-shaped matmul `x^T @ shifted(dy)` and the
+    shifts are cheap copies of `C_out` channels.
+    """
+    k, cin, cout = kernel.shape[0], kernel.shape[2], kernel.shape[3]
+    r = k // 2
+    shape = tf.shape(x)
+    taps = tf.reshape(tf.transpose(kernel, [2, 0, 1, 3]), [cin, k * k * cout])
+    z = tf.matmul(tf.reshape(x, [-1, cin]), taps)
+    z = tf.reshape(z, tf.concat([shape[:-1], [k * k * cout]], axis=0))
+    size = tf.concat([[-1], shape[1:3], [cout]], axis=0)
+    paddings = [[0, 0], [r, r], [r, r], [0, 0]]
+    # tf.slice/tf.pad (not strided slices) so the gradients are pads/slices too.
+    parts = tf.split(z, k * k, axis=-1)
+    out = tf.add_n(
+        [
+            tf.slice(tf.pad(parts[k * i + j], paddings), [0, i, j, 0], size)
+            for i in range(k)
+            for j in range(k)
+        ]
+    )
+    return out if bias is None else tf.nn.bias_add(out, bias)
+
+
 @keras.saving.register_keras_serializable(package="tfflows")
 class ConvConditioner(keras.layers.Layer):
     """Glow's coupling network NN(): 3x3 conv -> ReLU -> 1x1 conv -> ReLU -> 3x3 conv.
@@ -117,7 +150,17 @@ class ConvConditioner(keras.layers.Layer):
             h = tf.concat([h, c], axis=-1)
         for layer in self.hidden:
             h = layer(h)
-        return _split_outputs(self.out(h), self.num_outputs)
+        return _split_outputs(self._output_conv(h), self.num_outputs)
+
+    def _output_conv(self, h):
+        out = self.out
+        kernel_size = self.kernel_size
+        if kernel_size % 2 == 1 and kernel_size > 1 and 4 * out.filters <= h.shape[-1]:
+            # Many inputs to few outputs (the coupling's last layer): see
+            # `_conv_by_output_shifts`. Same weights as the Keras layer.
+            bias = None if out.bias is None else tf.cast(out.bias, h.dtype)
+            return _conv_by_output_shifts(h, tf.cast(out.kernel, h.dtype), bias)
+        return out(h)
 
     def get_config(self):
         return {
