@@ -26,6 +26,12 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 TINY_FLAGS = {
     "glow": ["--glow_num_levels=1", "--glow_num_steps=1", "--glow_hidden_units=8"],
     "vae": ["--vae_latent_dim=4", "--vae_filters=8,8", "--vae_hidden_units=16"],
+    "fvae": [
+        "--fvae_encoder_steps=1",
+        "--fvae_hidden_units=8",
+        "--fvae_flow_steps=1",
+        "--fvae_flow_hidden_units=8",
+    ],
 }
 TINY_KWARGS = {
     "glow": dict(num_levels=1, num_steps=1, hidden_units=8),

@@ -1,11 +1,16 @@
 """One `keras.Model` per paper, on a shared API (`GenerativeModel`), built by name with `get`."""
 
 from tfflows.models.base import GenerativeModel, images_from_batch
+from tfflows.models.conditional_flow_vae import ConditionalFlowVAE, conditional_flow_terms
+from tfflows.models.fvae import FVAE
 from tfflows.models.glow import Glow
 from tfflows.models.registry import get, model_class, names, preset_config, register
 from tfflows.models.vae import VAE
 
 __all__ = [
+    "FVAE",
+    "ConditionalFlowVAE",
+    "conditional_flow_terms",
     "VAE",
     "GenerativeModel",
     "Glow",
