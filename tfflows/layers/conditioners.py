@@ -1,5 +1,7 @@
 """Coupling networks: callables from the conditioning half to shift (and log-scale)."""
 
+import functools
+
 import keras
 import tensorflow as tf
 
@@ -30,6 +32,11 @@ def _unfold_batch(h, like):
 
 def _split_outputs(h, num_outputs):
     return tuple(tf.split(h, num_outputs, axis=-1)) if num_outputs > 1 else h
+
+
+@functools.cache
+def _has_gpu():
+    return bool(tf.config.list_physical_devices("GPU"))
 
 
 def _conv_by_output_shifts(x, kernel, bias):
@@ -155,9 +162,11 @@ class ConvConditioner(keras.layers.Layer):
     def _output_conv(self, h):
         out = self.out
         kernel_size = self.kernel_size
-        if kernel_size % 2 == 1 and kernel_size > 1 and 4 * out.filters <= h.shape[-1]:
-            # Many inputs to few outputs (the coupling's last layer): see
-            # `_conv_by_output_shifts`. Same weights as the Keras layer.
+        few_outputs = 4 * out.filters <= h.shape[-1]
+        if kernel_size % 2 == 1 and kernel_size > 1 and few_outputs and not _has_gpu():
+            # Many inputs to few outputs (the coupling's last layer) on CPU: see
+            # `_conv_by_output_shifts`. Same weights as the Keras layer. GPUs keep
+            # cuDNN's convolution, whose kernel gradient has no such weakness.
             bias = None if out.bias is None else tf.cast(out.bias, h.dtype)
             return _conv_by_output_shifts(h, tf.cast(out.kernel, h.dtype), bias)
         return out(h)
