@@ -5,4 +5,4 @@
 # Idempotent: does nothing when the verified file is already there. Run by CI before tests.
 set -euo pipefail
 python="${PYTHON:-python}"
-exec "$python" -m tfflows.metrics.fid_weights
+exec "$python" -c "from tfflows.metrics.fid_weights import fetch_fid_weights; print(fetch_fid_weights())"
