@@ -32,6 +32,24 @@ TINY_FLAGS = {
         "--fvae_flow_steps=1",
         "--fvae_flow_hidden_units=8",
     ],
+    "glf": [
+        "--glf_latent_dim=4",
+        "--glf_filters=8,8",
+        "--glf_hidden_units=16",
+        "--glf_flow_hidden_units=8",
+    ],
+    "glf_regularized": [
+        "--glf_regularized_latent_dim=4",
+        "--glf_regularized_filters=8,8",
+        "--glf_regularized_hidden_units=16",
+        "--glf_regularized_flow_hidden_units=8",
+    ],
+    "vae_flow_prior": [
+        "--vae_flow_prior_latent_dim=4",
+        "--vae_flow_prior_filters=8,8",
+        "--vae_flow_prior_hidden_units=16",
+        "--vae_flow_prior_flow_hidden_units=8",
+    ],
 }
 TINY_KWARGS = {
     "glow": dict(num_levels=1, num_steps=1, hidden_units=8),
@@ -140,6 +158,7 @@ def test_multi_worker_training_ends_with_identical_workers(tmp_path):
     workers = [
         run_trainer(
             "--strategy=multi_worker",
+            "--jit_compile",  # XLA under MultiWorkerMirroredStrategy too
             "--epochs=1",
             "--steps_per_epoch=2",
             f"--model_dir={tmp_path}",

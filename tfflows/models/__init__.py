@@ -3,15 +3,21 @@
 from tfflows.models.base import GenerativeModel, images_from_batch
 from tfflows.models.conditional_flow_vae import ConditionalFlowVAE, conditional_flow_terms
 from tfflows.models.fvae import FVAE
+from tfflows.models.glf import GLF
 from tfflows.models.glow import Glow
 from tfflows.models.registry import get, model_class, names, preset_config, register
+from tfflows.models.split_adam import SplitAdam
 from tfflows.models.vae import VAE
+from tfflows.models.vae_flow_prior import VAEFlowPrior
 
 __all__ = [
     "FVAE",
     "ConditionalFlowVAE",
     "conditional_flow_terms",
+    "GLF",
     "VAE",
+    "SplitAdam",
+    "VAEFlowPrior",
     "GenerativeModel",
     "Glow",
     "get",

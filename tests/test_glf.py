@@ -1,0 +1,232 @@
+"""GLF, regularized GLF and the VAE with a flow prior (Xiao et al., 2019)."""
+
+import json
+import math
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from test_export import SERVE_WITH_TF_ONLY, tensorflow_only_path  # noqa: F401 (a fixture)
+
+from tfflows import export, models
+from tfflows.data import digits_arrays
+from tfflows.models.split_adam import SplitAdam
+
+TINY = dict(latent_dim=4, filters=(8, 8), hidden_units=16, flow_hidden_units=8)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return digits_arrays("train")[0]
+
+
+def tiny(name, **kwargs):
+    keras.utils.set_random_seed(0)
+    return models.get(name, (8, 8, 1), **{**TINY, **kwargs})
+
+
+def randomize_flow(model, scale=0.3):
+    """The flow starts as the identity (zero-initialised outputs); make it a real map."""
+    rng = np.random.default_rng(1)
+    for variable in model.flow.trainable_variables:
+        variable.assign(scale * rng.standard_normal(variable.shape).astype(np.float32))
+
+
+def gradients(model, images, term):
+    with tf.GradientTape() as tape:
+        value = tf.reduce_mean(model.per_example_terms(images, training=True, seed=0)[term])
+    variables = model.encoder.trainable_variables + model.flow.trainable_variables
+    grads = tape.gradient(value, variables)
+    grads = [tf.zeros(v.shape) if g is None else g for g, v in zip(grads, variables)]
+    count = len(model.encoder.trainable_variables)
+    norm = lambda gs: float(tf.linalg.global_norm(gs))  # noqa: E731
+    return norm(grads[:count]), norm(grads[count:])
+
+
+def test_defaults_follow_the_paper():
+    assert models.model_class("glf_regularized") is models.GLF
+    mnist = models.get("glf", (28, 28, 1))
+    assert (mnist.latent_dim, mnist.flow_hidden_units, mnist.stop_gradient) == (20, 64, True)
+    assert not models.get("glf_regularized", (28, 28, 1)).stop_gradient
+    assert not models.get("glf_regularized", (8, 8, 1), preset="small").stop_gradient
+    cifar = models.get("vae_flow_prior", (32, 32, 3))
+    assert (cifar.latent_dim, cifar.flow_hidden_units, cifar.flow.num_blocks) == (64, 256, 4)
+    assert cifar.encoder.output.shape[-1] == 128  # mean and scale (appendix A)
+    assert mnist.decoder.get_layer(index=-5).output.shape[1:] == (7, 7, 128)  # M = H / 4
+    with pytest.raises(ValueError, match="divisible by 4"):
+        models.get("glf", (30, 30, 1))
+
+
+def test_stop_gradient_keeps_the_nll_off_the_encoder(digits):
+    x = digits[:32]
+    glf, regularized = tiny("glf"), tiny("glf_regularized")
+    nll_encoder, nll_flow = gradients(glf, x, "latent_nll")
+    assert nll_encoder == 0.0 and nll_flow > 0.0
+    assert gradients(regularized, x, "latent_nll")[0] > 1e-3
+    for model in (glf, regularized):
+        recon_encoder, recon_flow = gradients(model, x, "reconstruction")
+        assert recon_encoder > 1e-3 and recon_flow == 0.0
+
+
+def test_short_fit_fits_the_flow_to_the_encoded_latents(digits):
+    model = tiny("glf")
+    model.compile(model.make_optimizer(3e-3))
+    train = tf.data.Dataset.from_tensor_slices(digits[:512]).batch(64, drop_remainder=True)
+    initial_flow = model.flow.get_weights()
+    before = model.evaluate(train, verbose=0, return_dict=True)
+    history = model.fit(train, epochs=6, verbose=0).history
+    after = model.evaluate(train, verbose=0, return_dict=True)
+    assert after["mse"] < 0.8 * before["mse"]
+    # The encoder moves the latents while the flow learns them (stop-gradient:
+    # the flow cannot pull them back), so compare flows on the final latents.
+    latents = model.encode(digits[:512])
+    trained = float(tf.reduce_mean(-model.flow.log_prob(latents)))
+    np.testing.assert_allclose(trained, after["latent_nll"], rtol=0.05)
+    model.flow.set_weights(initial_flow)
+    untrained = float(tf.reduce_mean(-model.flow.log_prob(latents)))
+    assert trained < untrained - 1.0, (trained, untrained, history["latent_nll"])
+
+
+@pytest.mark.parametrize("name", ["glf", "vae_flow_prior"])
+def test_samples_shapes_range_seeds_and_interpolation(name, digits):
+    model = tiny(name)
+    randomize_flow(model)
+    a = model.sample(5, temperature=0.8, seed=3)
+    assert a.shape == (5, 8, 8, 1) and a.dtype == tf.float32
+    assert 0.0 <= float(tf.reduce_min(a)) and float(tf.reduce_max(a)) <= 1.0
+    np.testing.assert_array_equal(a, model.sample(5, temperature=0.8, seed=3))
+    assert not np.array_equal(a, model.sample(5, temperature=0.8, seed=4))
+    mode = model.sample(2, temperature=0.0, seed=3)
+    np.testing.assert_allclose(mode, model.decode(model.flow.forward(tf.zeros([2, 4]))), atol=1e-6)
+    if name == "glf":
+        strip = model.interpolate_images(digits[:2], digits[2:4], num_steps=5)
+        assert strip.shape == (5, 2, 8, 8, 1)
+        np.testing.assert_allclose(strip[0], model.decode(model.encode(digits[:2])), atol=1e-6)
+        np.testing.assert_allclose(strip[-1], model.decode(model.encode(digits[2:4])), atol=1e-6)
+        noise = tf.random.stateless_normal([2, 2, 4], seed=[1, 2])
+        strip = model.interpolate_noise(noise[0], noise[1], num_steps=3)
+        np.testing.assert_allclose(strip[-1], model.decode(model.flow.forward(noise[1])), atol=1e-6)
+
+
+@pytest.mark.parametrize("log_sigma, close", [(-12.0, True), (-1.0, False)])
+def test_vae_flow_prior_tends_to_regularized_glf_as_noise_vanishes(digits, log_sigma, close):
+    """Section 3.4: -ELBO = regularized GLF's loss + constants + log q, as sigma -> 0."""
+    beta = 200.0  # GLF's weight on the sum of squared errors; the VAE's precision is 2 beta
+    glf = tiny("glf_regularized", beta=beta)
+    vae = tiny("vae_flow_prior", beta=2 * beta)
+    randomize_flow(glf)
+    vae.flow.set_weights(glf.flow.get_weights())
+    vae.decoder.set_weights(glf.decoder.get_weights())
+    weights = glf.encoder.get_weights()
+    kernel, bias = weights[-2], weights[-1]
+    weights[-2] = np.concatenate([kernel, np.zeros_like(kernel)], axis=1)
+    weights[-1] = np.concatenate([bias, np.full_like(bias, log_sigma)])
+    vae.encoder.set_weights(weights)
+    x = digits[:16]
+    g, v = (m.per_example_terms(x, seed=7) for m in (glf, vae))
+    constant = -0.5 * vae.num_dims * math.log(2 * beta / (2 * math.pi))
+    log_q = v["kl"] - v["prior_nll"]
+    limit = v["loss"] - constant - log_q
+    if close:
+        np.testing.assert_allclose(
+            v["reconstruction"] - constant, beta * g["reconstruction"], rtol=1e-4
+        )
+        np.testing.assert_allclose(limit, g["loss"], rtol=1e-4, atol=1e-3)
+        np.testing.assert_allclose(v["prior_nll"], g["latent_nll"], rtol=1e-4, atol=1e-4)
+    else:
+        assert float(tf.reduce_max(tf.abs(limit - g["loss"]))) > 1.0
+
+
+def test_vae_flow_prior_bounds(digits):
+    model = tiny("vae_flow_prior")
+    randomize_flow(model)
+    x = digits[:16]
+    assert model.likelihood_kind == "elbo"
+    elbo = model.log_prob(x, seed=3)
+    iw = model.log_prob(x, seed=3, num_importance_samples=64)
+    assert float(tf.reduce_mean(iw)) >= float(tf.reduce_mean(elbo)) - 1e-3
+    terms = model.per_example_terms(x, seed=3)
+    np.testing.assert_allclose(terms["loss"], terms["reconstruction"] + terms["kl"], rtol=1e-5)
+
+
+def test_split_adam_gives_the_flow_coupled_l2_and_its_own_betas():
+    ae, flow = tf.Variable([1.0, -2.0]), tf.Variable([0.5, -3.0])
+    ae_k, flow_k = keras.Variable(ae.numpy()), keras.Variable(flow.numpy())
+    optimizer = SplitAdam(0.1, group_beta_1=0.8, group_beta_2=0.9, group_epsilon=1e-6, group_l2=0.5)
+    optimizer.set_group([flow_k])
+    grads = [np.array([0.3, 0.1], np.float32), np.array([-0.2, 0.4], np.float32)]
+    m = v = 0.0
+    theta = flow.numpy()
+    for step in (1, 2):
+        optimizer.apply([tf.constant(grads[0]), tf.constant(grads[1])], [ae_k, flow_k])
+        g = grads[1] + 0.5 * theta  # PyTorch's Adam(weight_decay=0.5, betas=(0.8, 0.9))
+        m = 0.8 * m + 0.2 * g
+        v = 0.9 * v + 0.1 * g**2
+        theta = theta - 0.1 / (1 - 0.8**step) * m / (np.sqrt(v / (1 - 0.9**step)) + 1e-6)
+    np.testing.assert_allclose(flow_k.numpy(), theta, rtol=1e-5)
+    plain = keras.optimizers.Adam(0.1, epsilon=1e-8)
+    for _ in range(2):
+        plain.apply([tf.constant(grads[0])], [ae])
+    np.testing.assert_allclose(ae_k.numpy(), ae.numpy(), rtol=1e-6)  # no decay, default betas
+
+
+def test_glf_optimizer_groups_exactly_the_flow():
+    model = tiny("glf")
+    optimizer = model.make_optimizer(1e-3)
+    grouped = [v for v in model.trainable_variables if optimizer.in_group(v)]
+    assert {id(v) for v in grouped} == {id(v) for v in model.flow.trainable_variables}
+    assert optimizer.group_l2 == 2e-5
+
+
+def test_perceptual_reconstruction_with_an_untrained_extractor(digits):
+    inputs = keras.Input((8, 8, 3))
+    first = keras.layers.Conv2D(4, 3, padding="same", activation="relu")(inputs)
+    second = keras.layers.Conv2D(4, 3, strides=2, padding="same")(first)
+    extractor = keras.Model(inputs, [first, second])
+    model = tiny("glf", reconstruction_loss="perceptual", feature_extractor=extractor)
+    assert not extractor.trainable_variables
+    terms = model.per_example_terms(digits[:8], seed=0)
+    assert terms["reconstruction"].shape == (8,)
+    assert np.all(np.isfinite(terms["reconstruction"])) and np.all(terms["reconstruction"] > 0)
+    clone = models.GLF.from_config(model.get_config())
+    assert clone.feature_extractor.output[1].shape == (None, 4, 4, 4)
+    with pytest.raises(ValueError, match="feature_extractor"):
+        tiny("glf", reconstruction_loss="perceptual")
+
+
+@pytest.mark.parametrize("name", ["glf", "vae_flow_prior"])
+def test_export_runs_with_tensorflow_only(name, digits, tmp_path, tensorflow_only_path):  # noqa: F811
+    model = tiny(name)
+    randomize_flow(model, scale=0.1)
+    images = digits[:6]
+    path = tmp_path / "saved_model"
+    export.export_saved_model(model, path, max_samples=16)
+    loaded = tf.saved_model.load(str(path))
+    assert {"sample", "log_prob", "encode", "decode", "metadata"} <= set(loaded.signatures)
+    kind = loaded.signatures["metadata"]()["likelihood_kind"].numpy().decode()
+    assert kind == ("joint" if name == "glf" else "elbo")
+    out = loaded.signatures["log_prob"](images=tf.constant(images))
+    latents = loaded.signatures["encode"](images=tf.constant(images))["latents"]
+    np.testing.assert_allclose(latents, model.encode(images), rtol=1e-5, atol=1e-6)
+    if name == "glf":
+        expected = model.flow.log_prob(model.encode(images))
+        np.testing.assert_allclose(out["latent_log_prob"], expected, rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(out["log_prob"], model.log_prob(images, seed=0), rtol=1e-5)
+    np.save(tmp_path / "images.npy", images)
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=str(tensorflow_only_path))
+    result = subprocess.run(
+        [sys.executable, "-S", "-c", SERVE_WITH_TF_ONLY, str(path), str(tmp_path / "images.npy")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    served = json.loads(result.stdout.strip().splitlines()[-1])
+    assert served["modules"] == []
+    np.testing.assert_allclose(served["sample"], model.sample(3, 0.7, seed=5), atol=1e-6)

@@ -1,0 +1,65 @@
+"""The InfoGAN-style auto-encoder of GLF's Table 3 (Xiao et al., 2019, appendix A).
+
+Shared by GLF, regularized GLF and the VAE with a flow prior, so that the
+three differ only in their objective, as in the paper's comparison.
+
+  Encoder: 4x4 Conv_64 /2, ReLU; 4x4 Conv_128 /2, BN, ReLU;
+           Flatten, FC -> 1024, BN, ReLU; FC -> nz (2 nz for a VAE).
+  Decoder: FC nz -> 1024, BN, ReLU; FC -> 128 x M x M, BN, ReLU;
+           4x4 Deconv_64 x2, BN, ReLU; 4x4 Deconv_C x2, sigmoid.
+
+with `M = H / 4` (7 for MNIST, 8 for CIFAR-10, 16 for CelebA). Table 3 prints
+the last layer as `Deconv_128`, which cannot give a C-channel image: it is the
+image's C channels here (as in the authors' code). Stride-2 4x4 convolutions
+with PyTorch's padding 1 are Keras' `padding="same"` on even sides. Batch
+norm uses PyTorch's defaults (momentum 0.1, i.e. Keras' 0.9, eps 1e-5), as the
+authors trained with them.
+
+The decoder here returns the *logits* of Table 3's sigmoid output, so that a
+binary cross-entropy reconstruction is computed stably from them; the models
+apply the sigmoid for images.
+"""
+
+import keras
+
+__all__ = ["infogan_decoder", "infogan_encoder", "check_infogan_shape"]
+
+
+def _batch_norm():
+    return keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5)
+
+
+def check_infogan_shape(image_shape):
+    """`(M, M_w)`: the sides after the two stride-2 layers; they must divide by 4."""
+    height, width, _ = image_shape
+    if height % 4 or width % 4:
+        raise ValueError(
+            f"The InfoGAN auto-encoder needs image sides divisible by 4, got {image_shape[:2]}."
+        )
+    return height // 4, width // 4
+
+
+def infogan_encoder(image_shape, outputs, filters=(64, 128), hidden_units=1024, name="encoder"):
+    """Table 3's encoder: images in [0, 1] `[N, H, W, C]` to `[N, outputs]`."""
+    check_infogan_shape(image_shape)
+    inputs = keras.Input(image_shape)
+    h = keras.layers.Conv2D(filters[0], 4, strides=2, padding="same", activation="relu")(inputs)
+    h = keras.layers.Conv2D(filters[1], 4, strides=2, padding="same")(h)
+    h = keras.layers.ReLU()(_batch_norm()(h))
+    h = keras.layers.Flatten()(h)
+    h = keras.layers.ReLU()(_batch_norm()(keras.layers.Dense(hidden_units)(h)))
+    return keras.Model(inputs, keras.layers.Dense(outputs)(h), name=name)
+
+
+def infogan_decoder(image_shape, latent_dim, filters=(64, 128), hidden_units=1024, name="decoder"):
+    """Table 3's decoder: latents `[N, latent_dim]` to image logits `[N, H, W, C]`."""
+    rows, cols = check_infogan_shape(image_shape)
+    inputs = keras.Input((latent_dim,))
+    h = keras.layers.ReLU()(_batch_norm()(keras.layers.Dense(hidden_units)(inputs)))
+    h = keras.layers.Dense(filters[1] * rows * cols)(h)
+    h = keras.layers.ReLU()(_batch_norm()(h))
+    h = keras.layers.Reshape((rows, cols, filters[1]))(h)
+    h = keras.layers.Conv2DTranspose(filters[0], 4, strides=2, padding="same")(h)
+    h = keras.layers.ReLU()(_batch_norm()(h))
+    logits = keras.layers.Conv2DTranspose(image_shape[-1], 4, strides=2, padding="same")(h)
+    return keras.Model(inputs, logits, name=name)

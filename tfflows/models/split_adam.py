@@ -1,0 +1,106 @@
+"""Adam with a second parameter group: GLF's two optimizers (appendix B.1) as one Keras optimizer.
+
+GLF trains the auto-encoder and the flow with Adam at the same learning rate,
+"with a weight decay 2e-5 on the optimizer of the flow" only. The authors'
+PyTorch code makes that two `torch.optim.Adam`s: the auto-encoder's with the
+defaults, the flow's with `betas=(0.8, 0.9), eps=1e-6, weight_decay=2e-5`.
+PyTorch's Adam `weight_decay` is *coupled* L2: it adds `wd * theta` to the
+gradient before the moment estimates (unlike AdamW's decoupled decay). Keras
+has no per-variable optimizer groups, so this Adam gives the variables of
+`set_group(var_list)` their own hyper-parameters and that coupled L2, and
+everything else plain Adam. The learning rate (and so the trainer's halving
+schedule) is shared, as both of the authors' schedulers halve together.
+"""
+
+import keras
+from keras import ops
+
+__all__ = ["SplitAdam"]
+
+
+@keras.saving.register_keras_serializable(package="tfflows")
+class SplitAdam(keras.optimizers.Adam):
+    """Adam, with `group_*` hyper-parameters and coupled L2 for the variables of `set_group`.
+
+    For a grouped variable `theta` with gradient `g`, at step `t` (PyTorch's Adam):
+
+      g <- g + group_l2 * theta
+      m <- b1 m + (1 - b1) g,  v <- b2 v + (1 - b2) g^2
+      theta <- theta - lr / (1 - b1^t) * m / (sqrt(v / (1 - b2^t)) + eps)
+
+    Other variables follow `keras.optimizers.Adam`. The group is a list of
+    variables, not part of the config: a deserialized optimizer (from a
+    `.keras` file) treats every variable alike until `set_group` is called.
+
+    Args:
+      learning_rate, beta_1, beta_2, epsilon: Adam's, for ungrouped variables.
+      group_beta_1, group_beta_2, group_epsilon: Adam's, for the group.
+      group_l2: coupled L2 weight decay of the group (PyTorch's `weight_decay`).
+    """
+
+    def __init__(
+        self,
+        learning_rate=1e-3,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        group_beta_1=0.9,
+        group_beta_2=0.999,
+        group_epsilon=1e-8,
+        group_l2=0.0,
+        name="split_adam",
+        **kwargs,
+    ):
+        super().__init__(
+            learning_rate=learning_rate,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            name=name,
+            **kwargs,
+        )
+        self.group_beta_1 = group_beta_1
+        self.group_beta_2 = group_beta_2
+        self.group_epsilon = group_epsilon
+        self.group_l2 = group_l2
+        self._group_keys = set()
+
+    def set_group(self, var_list):
+        """Puts `var_list` in the second group (before the first update)."""
+        self._group_keys = {self._var_key(variable) for variable in var_list}
+        return self
+
+    def in_group(self, variable):
+        return self._var_key(variable) in self._group_keys
+
+    def update_step(self, gradient, variable, learning_rate):
+        if not self.in_group(variable):
+            return super().update_step(gradient, variable, learning_rate)
+        dtype = variable.dtype
+        lr = ops.cast(learning_rate, dtype)
+        gradient = ops.cast(gradient, dtype)
+        if self.group_l2:
+            gradient = ops.add(gradient, ops.multiply(ops.cast(self.group_l2, dtype), variable))
+        step = ops.cast(self.iterations + 1, dtype)
+        beta_1 = ops.cast(self.group_beta_1, dtype)
+        beta_2 = ops.cast(self.group_beta_2, dtype)
+        m = self._momentums[self._get_variable_index(variable)]
+        v = self._velocities[self._get_variable_index(variable)]
+        self.assign_add(m, ops.multiply(ops.subtract(gradient, m), 1 - beta_1))
+        self.assign_add(v, ops.multiply(ops.subtract(ops.square(gradient), v), 1 - beta_2))
+        denominator = ops.add(
+            ops.sqrt(ops.divide(v, 1 - ops.power(beta_2, step))), self.group_epsilon
+        )
+        self.assign_sub(
+            variable,
+            ops.divide(ops.multiply(m, lr / (1 - ops.power(beta_1, step))), denominator),
+        )
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "group_beta_1": self.group_beta_1,
+            "group_beta_2": self.group_beta_2,
+            "group_epsilon": self.group_epsilon,
+            "group_l2": self.group_l2,
+        }

@@ -1,0 +1,181 @@
+"""VAE with a normalizing-flow prior: GLF's stochastic counterpart (GLF, section 3.4)."""
+
+import math
+
+import keras
+import tensorflow as tf
+
+from tfflows.layers import RealNVP, standard_normal
+from tfflows.metrics.bounds import importance_weighted_bound
+from tfflows.models.base import GenerativeModel
+from tfflows.models.gaussian import gaussian_log_prob
+from tfflows.models.glf import SMALL, default_latent_sizes
+from tfflows.models.infogan_networks import infogan_decoder, infogan_encoder
+from tfflows.models.registry import register
+
+__all__ = ["VAEFlowPrior"]
+
+
+@register("vae_flow_prior", presets={"small": SMALL})
+@keras.saving.register_keras_serializable(package="tfflows")
+class VAEFlowPrior(GenerativeModel):
+    """Gaussian VAE whose prior is GLF's latent flow, trained on its ELBO (eq. 3-4).
+
+    On the [0, 1] image `y = (x + u) / 256` (as GLF), with `q(z|y) = N(mu(y),
+    sigma(y)^2)` (Table 3's encoder with 2 nz outputs, appendix A), decoder
+    `p(y|z) = N(G(z), 1/beta I)` and the flow prior
+    `p(z) = N(f(z); 0, I) |det df/dz|`, per example, with one reparameterised
+    sample `z ~ q` (eq. 4):
+
+      ELBO(y) = log N(y; G(z), 1/beta I) + log p_flow(z) - log q(z|y)
+      -log N(y; G(z), 1/beta I) = beta/2 ||y - G(z)||^2 - D/2 log(beta / 2 pi)
+
+    The loss is `-ELBO` in nats per example. As `sigma -> 0`, `z -> E(y)` and
+    `-ELBO` tends to regularized GLF's loss with weight `beta/2` on its sum of
+    squared errors, plus constants and the entropy term `-log q(z|y)`: GLF is
+    the vanishing-noise limit (section 3.4). `beta` is fixed, or learned
+    (`learn_beta`, as Dai & Wipf's learned variance, which the paper finds
+    ineffective). Reported log-likelihoods are the ELBO (or, with
+    `num_importance_samples=K > 1`, the IW bound) of the discrete image,
+    `bound - D n log 2`, `likelihood_kind = "elbo"`.
+
+    Args:
+      image_shape: `(H, W, C)`, sides divisible by 4.
+      latent_dim: nz (None: 20 for C = 1, else 64).
+      filters: widths of the two stride-2 convolutions (Table 3: 64, 128).
+      hidden_units: width of the auto-encoder's fully connected layer (1024).
+      flow_blocks: coupling blocks of the flow prior (4).
+      flow_hidden_units: k (None: 64 for C = 1, else 256).
+      flow_hidden_layers: hidden layers per coupling network (2, i.e. 3 layers).
+      beta: decoder precision (initial value if learned; Table 1 uses 1).
+      learn_beta: train beta with the rest.
+      num_bits: bit depth the model sees.
+    """
+
+    likelihood_kind = "elbo"
+    terms = ("loss", "log_likelihood", "reconstruction", "kl", "prior_nll", "entropy", "mse")
+
+    def __init__(
+        self,
+        image_shape,
+        latent_dim=None,
+        filters=(64, 128),
+        hidden_units=1024,
+        flow_blocks=4,
+        flow_hidden_units=None,
+        flow_hidden_layers=2,
+        beta=1.0,
+        learn_beta=False,
+        num_bits=8,
+        **kwargs,
+    ):
+        super().__init__(image_shape, num_bits=num_bits, **kwargs)
+        default_nz, default_k = default_latent_sizes(self.image_shape)
+        self.latent_dim = int(latent_dim or default_nz)
+        self.latent_shape = (self.latent_dim,)
+        self.filters = tuple(int(f) for f in filters)
+        self.hidden_units = int(hidden_units)
+        self.flow_blocks = int(flow_blocks)
+        self.flow_hidden_units = int(flow_hidden_units or default_k)
+        self.flow_hidden_layers = int(flow_hidden_layers)
+        self.beta = float(beta)
+        self.learn_beta = bool(learn_beta)
+        self.encoder = infogan_encoder(
+            self.image_shape, 2 * self.latent_dim, self.filters, self.hidden_units
+        )
+        self.decoder = infogan_decoder(
+            self.image_shape, self.latent_dim, self.filters, self.hidden_units
+        )
+        self.flow = RealNVP(
+            self.latent_dim,
+            num_blocks=self.flow_blocks,
+            hidden_units=self.flow_hidden_units,
+            num_hidden_layers=self.flow_hidden_layers,
+            name="flow",
+        )
+        self.log_beta = self.add_weight(
+            shape=(),
+            initializer=keras.initializers.Constant(math.log(self.beta)),
+            trainable=self.learn_beta,
+            name="log_beta",
+        )
+        self.built = True  # every weight exists now; nothing waits for an input shape
+
+    def unit_images(self, images, seed=None):
+        """uint8 images to dequantized floats in [0, 1]."""
+        return self.to_model_space(images, seed=seed) + 0.5
+
+    def posterior(self, y, training=False):
+        """Mean and log standard deviation of `q(z | y)`."""
+        mean, log_scale = tf.split(self.encoder(y, training=training), 2, axis=-1)
+        return mean, log_scale
+
+    def _latent_sample(self, mean, log_scale, seed, sample_shape=()):
+        shape = tf.concat([sample_shape, tf.shape(mean)], axis=0)
+        seed = None if seed is None else tf.cast(seed, tf.int64) + 1
+        return mean + tf.exp(log_scale) * standard_normal(shape, seed, mean.dtype)
+
+    def _reconstruction_log_prob(self, y, z, training=False):
+        mean = tf.sigmoid(self.decoder(z, training=training))
+        log_prob = gaussian_log_prob(y, mean, -0.5 * self.log_beta, event_ndims=3)
+        return log_prob, tf.reduce_mean(tf.square(y - mean), axis=[1, 2, 3])
+
+    def per_example_terms(self, images, training=False, seed=None):
+        y = self.unit_images(images, seed=seed)
+        mean, log_scale = self.posterior(y, training=training)
+        z = self._latent_sample(mean, log_scale, seed)
+        reconstruction, mse = self._reconstruction_log_prob(y, z, training=training)
+        prior = self.flow.log_prob(z)
+        posterior = gaussian_log_prob(z, mean, log_scale, 1)
+        elbo = reconstruction + prior - posterior  # eq. (4), one sample
+        return {
+            "loss": -elbo,
+            "log_likelihood": self.discrete_log_likelihood(elbo),
+            "reconstruction": -reconstruction,
+            "kl": posterior - prior,  # the single-sample estimate of KL(q || p_flow)
+            "prior_nll": -prior,
+            # Analytic entropy of q (the paper's "entropy loss" is its negative, up to constants).
+            "entropy": tf.reduce_sum(log_scale, -1)
+            + 0.5 * self.latent_dim * (1.0 + math.log(2.0 * math.pi)),
+            "mse": mse,
+        }
+
+    def log_prob(self, images, seed=None, num_importance_samples=1):
+        """ELBO (K = 1) or importance-weighted bound (K > 1) in nats, per example."""
+        if num_importance_samples <= 1:
+            return super().log_prob(images, seed=seed)
+        y = self.unit_images(images, seed=seed)
+        mean, log_scale = self.posterior(y)
+        z = self._latent_sample(mean, log_scale, seed, [num_importance_samples])  # [K, N, d]
+        flat_z = tf.reshape(z, [-1, self.latent_dim])
+        flat_y = tf.tile(y, [num_importance_samples, 1, 1, 1])
+        joint = self._reconstruction_log_prob(flat_y, flat_z)[0] + self.flow.log_prob(flat_z)
+        log_weights = tf.reshape(joint, [num_importance_samples, -1]) - gaussian_log_prob(
+            z, mean, log_scale, 1
+        )
+        return self.discrete_log_likelihood(importance_weighted_bound(log_weights).value)
+
+    def encode(self, images):
+        """uint8 images to the posterior mean of z (dequantization noise seed 0)."""
+        return self.posterior(self.unit_images(images, seed=0))[0]
+
+    def decode(self, latents):
+        """Latents to float32 images in [0, 1] (the decoder mean)."""
+        return tf.cast(tf.sigmoid(self.decoder(latents, training=False)), tf.float32)
+
+    def sample(self, num_samples, temperature=1.0, seed=None):
+        """`x = G(F(T eps))`: the flow prior's latents, decoded."""
+        return self.decode(self.flow.sample(num_samples, temperature=temperature, seed=seed))
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "latent_dim": self.latent_dim,
+            "filters": self.filters,
+            "hidden_units": self.hidden_units,
+            "flow_blocks": self.flow_blocks,
+            "flow_hidden_units": self.flow_hidden_units,
+            "flow_hidden_layers": self.flow_hidden_layers,
+            "beta": self.beta,
+            "learn_beta": self.learn_beta,
+        }
