@@ -33,3 +33,14 @@ def shared_data_dir():
     if not (path / "mnist").is_dir():
         pytest.skip(f"real MNIST files not found under {path}")
     return path
+
+
+@pytest.fixture(scope="session")
+def mirrored_strategy():
+    """One MirroredStrategy over the two logical CPUs for the whole session.
+
+    Several strategy objects in one process can hand out colliding collective
+    instance keys ("Shape mismatch in the collective instance"); a program
+    normally has one strategy, and so do the tests.
+    """
+    return tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])

@@ -22,10 +22,10 @@ def loss_and_grads(flow, x, global_batch):
 
 
 @pytest.mark.parametrize("jit_compile", [False, True])
-def test_mirrored_strategy_matches_one_device(jit_compile):
+def test_mirrored_strategy_matches_one_device(jit_compile, mirrored_strategy):
     x = images()
     reference = make_flow()
-    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    strategy = mirrored_strategy
     with strategy.scope():
         flow = make_flow()
     flow.set_weights(reference.get_weights())  # same conv kernels, before the init

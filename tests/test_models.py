@@ -103,8 +103,8 @@ def test_keras_file_round_trip(name, digits, tmp_path):
     np.testing.assert_array_equal(restored.sample(4, seed=9), model.sample(4, seed=9))
 
 
-def test_xla_fit_under_mirrored_strategy_keeps_replicas_identical(digits):
-    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+def test_xla_fit_under_mirrored_strategy_keeps_replicas_identical(digits, mirrored_strategy):
+    strategy = mirrored_strategy
     with strategy.scope():
         keras.utils.set_random_seed(0)
         model = models.get("glow", (8, 8, 1), num_levels=1, num_steps=2, hidden_units=8)

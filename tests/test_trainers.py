@@ -115,12 +115,12 @@ def midpoint_dequantization(model):
     )
 
 
-def test_mirrored_xla_step_matches_one_device():
+def test_mirrored_xla_step_matches_one_device(mirrored_strategy):
     config = TrainConfig(model="glow", model_kwargs=TINY_KWARGS["glow"], jit_compile=True)
     batch = digits_arrays("train")[0][:16]
     keras.utils.set_random_seed(0)
     single = build_model(config, (8, 8, 1), tf.distribute.get_strategy())
-    mirrored = build_model(config, (8, 8, 1), tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]))
+    mirrored = build_model(config, (8, 8, 1), mirrored_strategy)
     single.initialize(batch)
     mirrored.set_weights(single.get_weights())
     losses = []
