@@ -1,0 +1,192 @@
+"""GLF on MNIST under a time or epoch budget: FID (GLF's Table 1 protocol) and reconstruction MSE.
+
+Trains `--model` (glf, glf_regularized, vae_flow_prior or the vae baseline)
+on the MNIST training images from `--data_dir` (the IDX `.gz` files) with
+appendix B.1's settings: batch 256, Adam 1e-3 (GLF's flow with coupled L2
+2e-5, see `tfflows.models.SplitAdam`), the learning rate halved after 50
+epochs (100 for the VAE variants, B.2), for `--epochs` epochs or until
+`--minutes` of training have passed (checked after every step). Then:
+
+  - FID between `--num_fid_samples` samples (temperature `--temperature`) and
+    the first `--num_fid_real` test images, with the standard Inception
+    (`tfflows.metrics.frechet_inception_distance`; 10k vs the 10k test images
+    is Table 1's protocol, the defaults);
+  - reconstruction MSE per pixel on the test set, `mean((G(E(x)) - x/255)^2)`
+    (the scale of the authors' `ToTensor` images).
+
+Usage:
+  python -m benchmarks.glf_mnist --data_dir=/path/to/mnist --minutes=30 --output=glf.json
+  python -m benchmarks.glf_mnist --data_dir=/path/to/mnist --model=vae_flow_prior --epochs=2
+
+The JSON result is printed as the last line and written to `--output`.
+"""
+
+import argparse
+import json
+import math
+import os
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from tfflows import data, models  # noqa: E402
+from tfflows.metrics import frechet_inception_distance  # noqa: E402
+from tfflows.training.callbacks import step_halving  # noqa: E402
+
+MODELS = ("glf", "glf_regularized", "vae_flow_prior", "vae")
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--data_dir", required=True, help="directory of the MNIST IDX .gz files")
+    p.add_argument("--model", choices=MODELS, default="glf")
+    p.add_argument("--epochs", type=int, default=100, help="epoch budget (B.1: 100)")
+    p.add_argument("--minutes", type=float, default=None, help="training time budget")
+    p.add_argument("--batch_size", type=int, default=256)
+    p.add_argument("--learning_rate", type=float, default=1e-3)
+    p.add_argument(
+        "--lr_halve_after", type=int, default=None, help="default: 50 (GLF), 100 (VAE variants)"
+    )
+    p.add_argument("--latent_dim", type=int, default=20, help="nz (section 4: 20 for MNIST)")
+    p.add_argument("--num_fid_samples", type=int, default=10000)
+    p.add_argument("--num_fid_real", type=int, default=10000, help="test images for FID")
+    p.add_argument("--fid_batch_size", type=int, default=100)
+    p.add_argument("--temperature", type=float, default=1.0)
+    p.add_argument("--jit_compile", type=int, default=1, help="XLA loss and gradients (1/0)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--output", default=None, help="JSON file for the result")
+    return p.parse_args(argv)
+
+
+class TimeBudget(keras.callbacks.Callback):
+    """Stops training once `seconds` have passed since the first batch; times the epochs."""
+
+    def __init__(self, seconds):
+        super().__init__()
+        self.seconds = seconds
+        self.start = None
+        self.epoch_start = None
+        self.epoch_seconds = []
+        self.steps = 0
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if self.start is None:
+            self.start = time.perf_counter()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch_start = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.steps += 1
+        if self.seconds is not None and time.perf_counter() - self.start > self.seconds:
+            self.model.stop_training = True
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epoch_seconds.append(time.perf_counter() - self.epoch_start)
+
+    @property
+    def elapsed(self):
+        return time.perf_counter() - self.start
+
+
+def build(args):
+    kwargs = {"latent_dim": args.latent_dim}
+    model = models.get(args.model, (28, 28, 1), **kwargs)
+    model.compile(model.make_optimizer(args.learning_rate), jit_compile=bool(args.jit_compile))
+    return model
+
+
+def test_arrays(data_dir, count=None):
+    images = data.load("mnist", "test", data_dir=data_dir, batch_size=1000, prefetch=False)
+    images = np.concatenate([batch.numpy() for batch in images])
+    return images if count is None else images[:count]
+
+
+def reconstruction_mse(model, images, batch_size=500):
+    errors = []
+    for start in range(0, len(images), batch_size):
+        batch = images[start : start + batch_size]
+        rebuilt = model.decode(model.encode(batch)).numpy()
+        errors.append(np.mean(np.square(rebuilt - batch / 255.0), axis=(1, 2, 3)))
+    return float(np.mean(np.concatenate(errors)))
+
+
+def samples_uint8(model, count, temperature, batch_size=500, seed=0):
+    batches = []
+    for i, start in enumerate(range(0, count, batch_size)):
+        n = min(batch_size, count - start)
+        images = model.sample(n, temperature=temperature, seed=seed * 1_000_003 + i).numpy()
+        batches.append(np.round(np.clip(images, 0.0, 1.0) * 255.0).astype(np.uint8))
+    return np.concatenate(batches)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    keras.utils.set_random_seed(args.seed)
+    halve_after = args.lr_halve_after
+    if halve_after is None:
+        halve_after = 50 if args.model.startswith("glf") else 100
+    train = data.load(
+        "mnist",
+        "train",
+        data_dir=args.data_dir,
+        batch_size=args.batch_size,
+        shuffle=True,
+        seed=args.seed,
+        cache=True,
+    )
+    model = build(args)
+    budget = TimeBudget(None if args.minutes is None else 60.0 * args.minutes)
+    history = model.fit(
+        train,
+        epochs=args.epochs,
+        verbose=2,
+        callbacks=[
+            budget,
+            keras.callbacks.LearningRateScheduler(
+                step_halving(args.learning_rate, after=(halve_after,))
+            ),
+        ],
+    ).history
+    train_seconds = budget.elapsed
+
+    test = test_arrays(args.data_dir)
+    start = time.perf_counter()
+    mse = reconstruction_mse(model, test)
+    generated = samples_uint8(model, args.num_fid_samples, args.temperature, seed=args.seed)
+    fid = frechet_inception_distance(
+        test[: args.num_fid_real], generated, batch_size=args.fid_batch_size, verbose=False
+    )
+    result = {
+        "model": args.model,
+        "fid": fid,
+        "test_reconstruction_mse_per_pixel": mse,
+        "num_fid_samples": args.num_fid_samples,
+        "num_fid_real": int(min(args.num_fid_real, len(test))),
+        "temperature": args.temperature,
+        "epochs_started": len(budget.epoch_seconds),
+        "steps": budget.steps,
+        "epochs_trained": round(budget.steps / math.ceil(60000 / args.batch_size), 2),
+        "train_seconds": round(train_seconds, 1),
+        "epoch_seconds": [round(s, 1) for s in budget.epoch_seconds],
+        "evaluation_seconds": round(time.perf_counter() - start, 1),
+        "final_train_metrics": {k: float(v[-1]) for k, v in history.items()},
+        "batch_size": args.batch_size,
+        "latent_dim": args.latent_dim,
+        "jit_compile": bool(args.jit_compile),
+        "tensorflow": tf.__version__,
+        "cpus": os.cpu_count(),
+    }
+    if args.output:
+        with open(args.output, "w") as f:
+            json.dump(result, f, indent=2)
+    print(json.dumps(result))
+    return result
+
+
+if __name__ == "__main__":
+    main()
