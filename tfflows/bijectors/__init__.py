@@ -11,6 +11,7 @@ from tfflows.bijectors.affine_coupling import SCALE_ACTIVATIONS, AffineCoupling
 from tfflows.bijectors.base import FlowBijector, OnePassBijector
 from tfflows.bijectors.conditional_affine import ConditionalAffine
 from tfflows.bijectors.coupling import Coupling
+from tfflows.bijectors.flow_chain import FlowChain
 from tfflows.bijectors.invertible_conv1x1 import InvertibleConv1x1
 from tfflows.bijectors.multi_scale_split import MultiScaleSplit
 from tfflows.bijectors.squeeze import Squeeze
@@ -23,6 +24,7 @@ __all__ = [
     "ConditionalAffine",
     "Coupling",
     "FlowBijector",
+    "FlowChain",
     "InvertibleConv1x1",
     "MultiScaleSplit",
     "OnePassBijector",

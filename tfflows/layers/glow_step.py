@@ -1,8 +1,8 @@
 """One step of Glow's flow: actnorm -> invertible 1x1 conv -> coupling (Glow, Figure 2a)."""
 
 import keras
-import tensorflow_probability as tfp
 
+from tfflows import bijectors
 from tfflows.layers.actnorm import ActNorm
 from tfflows.layers.coupling import Coupling
 from tfflows.layers.flow import Flow
@@ -15,7 +15,7 @@ __all__ = ["GlowStep"]
 class GlowStep(Flow):
     """Actnorm, invertible 1x1 convolution and coupling, in data-to-latent order.
 
-    As one bijector (latent to data): `Chain([actnorm, conv1x1, coupling])`.
+    As one bijector (latent to data): `FlowChain([actnorm, conv1x1, coupling])`.
     Log-det: `h*w*sum(log|s_actnorm|) + h*w*sum(log|s_W|) + sum(log s_coupling)`
     (Glow, Table 1).
 
@@ -67,12 +67,13 @@ class GlowStep(Flow):
             layer.build(input_shape)
 
     def bijector(self, conditional_input=None):
-        return tfp.bijectors.Chain(
+        return bijectors.FlowChain(
             [
                 self.actnorm.bijector(),
                 self.conv1x1.bijector(),
                 self.coupling.bijector(conditional_input),
-            ]
+            ],
+            event_ndims=3,
         )
 
     def get_config(self):

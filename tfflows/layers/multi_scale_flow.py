@@ -169,7 +169,7 @@ class MultiScaleFlow(FlowModel):
                 parts.append(inner)
         if self.squeeze:
             parts.append(bijectors.Squeeze())
-        return tfb.Chain(parts)
+        return bijectors.FlowChain(parts, event_ndims=3)
 
     def get_config(self):
         return {

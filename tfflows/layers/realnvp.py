@@ -4,6 +4,7 @@ import keras
 import numpy as np
 import tensorflow_probability as tfp
 
+from tfflows import bijectors
 from tfflows.layers.coupling import Coupling
 from tfflows.layers.flow import FlowModel
 
@@ -89,7 +90,7 @@ class RealNVP(FlowModel):
         # Listed in data-to-latent order; a Chain applies them right to left.
         for coupling, permutation in zip(self.couplings, self.permutations):
             parts += [coupling.bijector(conditional_input), tfp.bijectors.Permute(permutation)]
-        return tfp.bijectors.Chain(parts)
+        return bijectors.FlowChain(parts, event_ndims=1)
 
     def get_config(self):
         return {

@@ -45,7 +45,7 @@ import keras
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from tfflows.bijectors import ConditionalAffine
+from tfflows.bijectors import ConditionalAffine, FlowChain
 from tfflows.layers import MultiScaleFlow, standard_normal
 from tfflows.models.base import max_halvings
 from tfflows.models.conditional_flow_vae import BoundBijector, ConditionalFlowVAE
@@ -175,9 +175,10 @@ class FVAE(ConditionalFlowVAE):
         log_sigma1 = tf.cast(self.log_sigma1, self.compute_dtype)
         affine = ConditionalAffine(lambda x: (self.encoder(x), log_sigma1), event_ndims=3)
         tfb = tfp.bijectors
-        # A Chain applies right to left: u -> sigma1 u + E(y) = w -> F(w) = flow.inverse(w).
-        return tfb.Chain(
-            [tfb.Invert(self.flow.bijector()), BoundBijector(affine, 3, conditional_input=y)]
+        # Applied right to left: u -> sigma1 u + E(y) = w -> F(w) = flow.inverse(w).
+        return FlowChain(
+            [tfb.Invert(self.flow.bijector()), BoundBijector(affine, 3, conditional_input=y)],
+            event_ndims=3,
         )
 
     def prior_log_prob(self, z):
