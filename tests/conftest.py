@@ -5,8 +5,11 @@ runtime, so `tf.distribute.MirroredStrategy` tests run two replicas without
 GPUs; everything else uses the first device as usual.
 """
 
+import json
 import os
 import pathlib
+import subprocess
+import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -44,3 +47,74 @@ def mirrored_strategy():
     normally has one strategy, and so do the tests.
     """
     return tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+
+
+# Calls every signature of a SavedModel in a process where only TensorFlow
+# (and NumPy) can be imported: what a TF Serving host has.
+_SERVE_WITH_TF_ONLY = r"""
+import importlib, json, sys
+for name in ("tfflows", "keras", "tensorflow_probability"):
+    try:
+        importlib.import_module(name)
+        raise SystemExit(f"{name} should not be importable here")
+    except ImportError:
+        pass
+import numpy as np
+import tensorflow as tf
+
+def listed(outputs):
+    return {k: v.numpy().decode() if v.dtype == tf.string else v.numpy().tolist()
+            for k, v in outputs.items()}
+
+signatures = tf.saved_model.load(sys.argv[1]).signatures
+images = tf.constant(np.load(sys.argv[2]))
+out = {"signatures": sorted(signatures), "metadata": listed(signatures["metadata"]())}
+out["log_prob"] = listed(signatures["log_prob"](images=images))
+out["sample"] = signatures["sample"](
+    num_samples=tf.constant(3), temperature=tf.constant(0.7), seed=tf.constant(5, tf.int64)
+)["images"].numpy().tolist()
+if "encode" in signatures:
+    latents = signatures["encode"](images=images)["latents"]
+    out["latents"] = latents.numpy().tolist()
+    out["decoded"] = signatures["decode"](latents=latents)["images"].numpy().tolist()
+out["modules"] = sorted(
+    m for m in sys.modules if m.split(".")[0] in ("tfflows", "keras", "tensorflow_probability"))
+print(json.dumps(out))
+"""
+
+
+@pytest.fixture(scope="session")
+def serve_with_tensorflow_only(tmp_path_factory):
+    """`serve(saved_model_dir, images) -> dict` of every signature's outputs, TF only.
+
+    Runs `python -S` on a view of site-packages without Keras, TFP and
+    tfflows. `sample` is called with `num_samples=3, temperature=0.7, seed=5`;
+    `decode` with what `encode` returned for `images`.
+    """
+    site_packages = pathlib.Path(tf.__file__).resolve().parents[1]
+    view = tmp_path_factory.mktemp("tensorflow_only_site")
+    blocked = ("tfflows", "keras", "tensorflow_probability", "tf_keras")
+    for entry in site_packages.iterdir():
+        lowered = entry.name.lower()
+        if lowered.startswith(blocked) or "editable" in lowered or entry.suffix == ".pth":
+            continue
+        (view / entry.name).symlink_to(entry)
+
+    def serve(saved_model_dir, images):
+        work = tmp_path_factory.mktemp("serve")
+        np_path = work / "images.npy"
+        import numpy as np
+
+        np.save(np_path, np.asarray(images))
+        result = subprocess.run(
+            [sys.executable, "-S", "-c", _SERVE_WITH_TF_ONLY, str(saved_model_dir), str(np_path)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            cwd=work,
+            env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=str(view)),
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+        return json.loads(result.stdout.strip().splitlines()[-1])
+
+    return serve
