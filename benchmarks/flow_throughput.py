@@ -159,14 +159,13 @@ def build_ours(args, batch):
     return flow
 
 
-def ours_step(flow, xla):
-    optimizer = keras.optimizers.Adam(1e-4)
-    variables = flow.trainable_variables
+def make_step(log_prob, variables, optimizer, xla):
+    """A training step: mean NLL, gradients (XLA-compiled if asked) and the update."""
     optimizer.build(variables)
 
     def loss_and_grads(x):
         with tf.GradientTape() as tape:
-            loss = -tf.reduce_mean(flow.log_prob(x))
+            loss = -tf.reduce_mean(log_prob(x))
         return loss, tape.gradient(loss, variables)
 
     if xla:
@@ -179,6 +178,10 @@ def ours_step(flow, xla):
         return loss
 
     return step
+
+
+def ours_step(flow, xla):
+    return make_step(flow.log_prob, flow.trainable_variables, keras.optimizers.Adam(1e-4), xla)
 
 
 def build_tfp(args):
@@ -207,26 +210,9 @@ def build_tfp(args):
 
 def tfp_step(glow, dist, optimizer, xla, batch):
     # Create the variables (the networks build lazily, actnorm initialises
-    # from this batch), then build the optimizer's slots outside any function.
+    # from this batch) before the optimizer's slots, outside any function.
     dist.log_prob(batch)
-    variables = glow.trainable_variables
-    optimizer.build(variables)
-
-    def loss_and_grads(x):
-        with tf.GradientTape() as tape:
-            loss = -tf.reduce_mean(dist.log_prob(x))
-        return loss, tape.gradient(loss, variables)
-
-    if xla:
-        loss_and_grads = tf.function(loss_and_grads, jit_compile=True)
-
-    @tf.function(jit_compile=False)
-    def step(x):
-        loss, grads = loss_and_grads(x)
-        optimizer.apply_gradients(zip(grads, variables))
-        return loss
-
-    return step
+    return make_step(dist.log_prob, glow.trainable_variables, optimizer, xla)
 
 
 def count(variables):
