@@ -87,6 +87,10 @@ class GenerativeModel(keras.Model):
             )
         return self.dequantize(images, seed=seed)
 
+    def unit_images(self, images, seed=None):
+        """uint8 images to dequantized floats in [0, 1] (model space + 0.5): sigmoid decoders."""
+        return self.to_model_space(images, seed=seed) + 0.5
+
     def discrete_log_likelihood(self, log_density):
         """Nats of the discrete n-bit image from the density of its model-space value."""
         return discrete_log_likelihood(log_density, self.num_dims, self.num_bits)

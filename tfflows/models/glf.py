@@ -146,10 +146,6 @@ class GLF(GenerativeModel):
 
     # -- the objective -----------------------------------------------------------------------
 
-    def unit_images(self, images, seed=None):
-        """uint8 images to dequantized floats in [0, 1], Table 3's image scale."""
-        return self.to_model_space(images, seed=seed) + 0.5
-
     def perceptual_distance(self, y, reconstruction):
         """NAM's perceptual loss (Hoshen & Wolf; GLF, B.1), per example.
 

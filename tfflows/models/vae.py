@@ -6,11 +6,12 @@ import keras
 import tensorflow as tf
 
 from tfflows.layers import standard_normal
-from tfflows.metrics.bounds import importance_weighted_bound
 from tfflows.models.base import GenerativeModel, max_halvings
 from tfflows.models.gaussian import (
     gaussian_log_prob,
+    importance_weighted_log_prob,
     kl_to_standard_normal,
+    reparameterized_sample,
     standard_normal_log_prob,
 )
 from tfflows.models.registry import register
@@ -118,18 +119,13 @@ class VAE(GenerativeModel):
         mean, log_scale = tf.split(self.encoder(y), 2, axis=-1)
         return mean, log_scale
 
-    def _latent_sample(self, mean, log_scale, seed, sample_shape=()):
-        shape = tf.concat([sample_shape, tf.shape(mean)], axis=0)
-        seed = None if seed is None else tf.cast(seed, tf.int64) + 1
-        return mean + tf.exp(log_scale) * standard_normal(shape, seed, mean.dtype)
-
     def _reconstruction_log_prob(self, y, z):
         return gaussian_log_prob(y, self.decoder(z), self.log_decoder_scale, event_ndims=3)
 
     def per_example_terms(self, images, training=False, seed=None):
         y = self.to_model_space(images, seed=seed)
         mean, log_scale = self.posterior(y)
-        z = self._latent_sample(mean, log_scale, seed)
+        z = reparameterized_sample(mean, log_scale, seed)
         reconstruction = self._reconstruction_log_prob(y, z)
         kl = kl_to_standard_normal(mean, log_scale)
         log_likelihood = self.discrete_log_likelihood(reconstruction - kl)
@@ -147,18 +143,14 @@ class VAE(GenerativeModel):
             return super().log_prob(images, seed=seed)
         y = self.to_model_space(images, seed=seed)
         mean, log_scale = self.posterior(y)
-        z = self._latent_sample(mean, log_scale, seed, [num_importance_samples])  # [K, N, d]
-        flat_z = tf.reshape(z, [-1, self.latent_dim])
-        flat_y = tf.tile(y, [num_importance_samples, 1, 1, 1])
-        log_likelihood = tf.reshape(
-            self._reconstruction_log_prob(flat_y, flat_z), [num_importance_samples, -1]
+
+        def joint_log_prob(y, z):
+            return self._reconstruction_log_prob(y, z) + standard_normal_log_prob(z, 1)
+
+        bound = importance_weighted_log_prob(
+            y, mean, log_scale, num_importance_samples, joint_log_prob, seed
         )
-        log_weights = (
-            log_likelihood
-            + standard_normal_log_prob(z, 1)
-            - gaussian_log_prob(z, mean, log_scale, 1)
-        )
-        return self.discrete_log_likelihood(importance_weighted_bound(log_weights).value)
+        return self.discrete_log_likelihood(bound)
 
     def encode(self, images):
         """uint8 images to the posterior mean of z (dequantized at bin centres' noise seed 0)."""

@@ -5,10 +5,13 @@ import math
 import keras
 import tensorflow as tf
 
-from tfflows.layers import RealNVP, standard_normal
-from tfflows.metrics.bounds import importance_weighted_bound
+from tfflows.layers import RealNVP
 from tfflows.models.base import GenerativeModel
-from tfflows.models.gaussian import gaussian_log_prob
+from tfflows.models.gaussian import (
+    gaussian_log_prob,
+    importance_weighted_log_prob,
+    reparameterized_sample,
+)
 from tfflows.models.glf import SMALL, default_latent_sizes
 from tfflows.models.infogan_networks import infogan_decoder, infogan_encoder
 from tfflows.models.registry import register
@@ -101,19 +104,10 @@ class VAEFlowPrior(GenerativeModel):
         )
         self.built = True  # every weight exists now; nothing waits for an input shape
 
-    def unit_images(self, images, seed=None):
-        """uint8 images to dequantized floats in [0, 1]."""
-        return self.to_model_space(images, seed=seed) + 0.5
-
     def posterior(self, y, training=False):
         """Mean and log standard deviation of `q(z | y)`."""
         mean, log_scale = tf.split(self.encoder(y, training=training), 2, axis=-1)
         return mean, log_scale
-
-    def _latent_sample(self, mean, log_scale, seed, sample_shape=()):
-        shape = tf.concat([sample_shape, tf.shape(mean)], axis=0)
-        seed = None if seed is None else tf.cast(seed, tf.int64) + 1
-        return mean + tf.exp(log_scale) * standard_normal(shape, seed, mean.dtype)
 
     def _reconstruction_log_prob(self, y, z, training=False):
         mean = tf.sigmoid(self.decoder(z, training=training))
@@ -123,7 +117,7 @@ class VAEFlowPrior(GenerativeModel):
     def per_example_terms(self, images, training=False, seed=None):
         y = self.unit_images(images, seed=seed)
         mean, log_scale = self.posterior(y, training=training)
-        z = self._latent_sample(mean, log_scale, seed)
+        z = reparameterized_sample(mean, log_scale, seed)
         reconstruction, mse = self._reconstruction_log_prob(y, z, training=training)
         prior = self.flow.log_prob(z)
         posterior = gaussian_log_prob(z, mean, log_scale, 1)
@@ -146,14 +140,14 @@ class VAEFlowPrior(GenerativeModel):
             return super().log_prob(images, seed=seed)
         y = self.unit_images(images, seed=seed)
         mean, log_scale = self.posterior(y)
-        z = self._latent_sample(mean, log_scale, seed, [num_importance_samples])  # [K, N, d]
-        flat_z = tf.reshape(z, [-1, self.latent_dim])
-        flat_y = tf.tile(y, [num_importance_samples, 1, 1, 1])
-        joint = self._reconstruction_log_prob(flat_y, flat_z)[0] + self.flow.log_prob(flat_z)
-        log_weights = tf.reshape(joint, [num_importance_samples, -1]) - gaussian_log_prob(
-            z, mean, log_scale, 1
+
+        def joint_log_prob(y, z):
+            return self._reconstruction_log_prob(y, z)[0] + self.flow.log_prob(z)
+
+        bound = importance_weighted_log_prob(
+            y, mean, log_scale, num_importance_samples, joint_log_prob, seed
         )
-        return self.discrete_log_likelihood(importance_weighted_bound(log_weights).value)
+        return self.discrete_log_likelihood(bound)
 
     def encode(self, images):
         """uint8 images to the posterior mean of z (dequantization noise seed 0)."""
