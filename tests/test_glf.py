@@ -9,7 +9,6 @@ import tensorflow as tf
 
 from tfflows import export, models
 from tfflows.data import digits_arrays
-from tfflows.models.split_adam import SplitAdam
 
 TINY = dict(latent_dim=4, filters=(8, 8), hidden_units=16, flow_hidden_units=8)
 
@@ -146,27 +145,6 @@ def test_vae_flow_prior_bounds(digits):
     assert float(tf.reduce_mean(iw)) >= float(tf.reduce_mean(elbo)) - 1e-3
     terms = model.per_example_terms(x, seed=3)
     np.testing.assert_allclose(terms["loss"], terms["reconstruction"] + terms["kl"], rtol=1e-5)
-
-
-def test_split_adam_gives_the_flow_coupled_l2_and_its_own_betas():
-    ae, flow = tf.Variable([1.0, -2.0]), tf.Variable([0.5, -3.0])
-    ae_k, flow_k = keras.Variable(ae.numpy()), keras.Variable(flow.numpy())
-    optimizer = SplitAdam(0.1, group_beta_1=0.8, group_beta_2=0.9, group_epsilon=1e-6, group_l2=0.5)
-    optimizer.set_group([flow_k])
-    grads = [np.array([0.3, 0.1], np.float32), np.array([-0.2, 0.4], np.float32)]
-    m = v = 0.0
-    theta = flow.numpy()
-    for step in (1, 2):
-        optimizer.apply([tf.constant(grads[0]), tf.constant(grads[1])], [ae_k, flow_k])
-        g = grads[1] + 0.5 * theta  # PyTorch's Adam(weight_decay=0.5, betas=(0.8, 0.9))
-        m = 0.8 * m + 0.2 * g
-        v = 0.9 * v + 0.1 * g**2
-        theta = theta - 0.1 / (1 - 0.8**step) * m / (np.sqrt(v / (1 - 0.9**step)) + 1e-6)
-    np.testing.assert_allclose(flow_k.numpy(), theta, rtol=1e-5)
-    plain = keras.optimizers.Adam(0.1, epsilon=1e-8)
-    for _ in range(2):
-        plain.apply([tf.constant(grads[0])], [ae])
-    np.testing.assert_allclose(ae_k.numpy(), ae.numpy(), rtol=1e-6)  # no decay, default betas
 
 
 def test_glf_optimizer_groups_exactly_the_flow():

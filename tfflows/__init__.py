@@ -2,8 +2,8 @@
 
 Sub-packages, each importing only from the ones before it:
 `bijectors` (TFP maths) <- `layers` (Keras 3 layers owning weights) <-
-`models` <- `export` <- `training`; `data`, `metrics` and `visualization` are
-leaves. They load on first use (`tfflows.models`, or `import tfflows.models`),
+`models` <- `export` <- `training`; `data`, `metrics`, `optimizers` and
+`visualization` are leaves. They load on first use (`tfflows.models`, or `import tfflows.models`),
 so a program that needs one part, e.g. `tfflows.visualization` next to a
 SavedModel, imports neither Keras nor TFP.
 """
@@ -19,6 +19,7 @@ _SUBMODULES = (
     "layers",
     "metrics",
     "models",
+    "optimizers",
     "training",
     "visualization",
 )

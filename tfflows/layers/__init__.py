@@ -7,6 +7,7 @@ from tfflows.layers.dequantization import UniformDequantization
 from tfflows.layers.flow import Flow, FlowModel, initializing, standard_normal
 from tfflows.layers.glow_step import GlowStep
 from tfflows.layers.invertible_conv1x1 import InvertibleConv1x1
+from tfflows.layers.linear import Linear
 from tfflows.layers.multi_scale_flow import MultiScaleFlow
 from tfflows.layers.realnvp import RealNVP
 
@@ -19,6 +20,7 @@ __all__ = [
     "FlowModel",
     "GlowStep",
     "InvertibleConv1x1",
+    "Linear",
     "MultiScaleFlow",
     "RealNVP",
     "UniformDequantization",

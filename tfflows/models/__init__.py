@@ -6,7 +6,6 @@ from tfflows.models.fvae import FVAE
 from tfflows.models.glf import GLF
 from tfflows.models.glow import Glow
 from tfflows.models.registry import get, model_class, names, preset_config, register
-from tfflows.models.split_adam import SplitAdam
 from tfflows.models.vae import VAE
 from tfflows.models.vae_flow_prior import VAEFlowPrior
 
@@ -16,7 +15,6 @@ __all__ = [
     "conditional_flow_terms",
     "GLF",
     "VAE",
-    "SplitAdam",
     "VAEFlowPrior",
     "GenerativeModel",
     "Glow",

@@ -7,6 +7,7 @@ import tensorflow as tf
 
 from tfflows.layers import UniformDequantization
 from tfflows.metrics.likelihood import bits_per_dim, discrete_log_likelihood
+from tfflows.optimizers import FusedAdam
 
 __all__ = ["GenerativeModel", "images_from_batch", "max_halvings"]
 
@@ -130,7 +131,7 @@ class GenerativeModel(keras.Model):
 
     def make_optimizer(self, learning_rate, clipnorm=None):
         """The optimizer the paper trains this model with (Adam unless a model says otherwise)."""
-        return keras.optimizers.Adam(learning_rate, clipnorm=clipnorm)
+        return FusedAdam(learning_rate, clipnorm=clipnorm)
 
     def compile(self, optimizer="adam", jit_compile=False, **kwargs):
         """As `keras.Model.compile`; `jit_compile=True` compiles the loss and gradients.

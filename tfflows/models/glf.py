@@ -10,7 +10,7 @@ from tfflows.models.base import GenerativeModel
 from tfflows.models.gaussian import gaussian_log_prob
 from tfflows.models.infogan_networks import infogan_decoder, infogan_encoder
 from tfflows.models.registry import register
-from tfflows.models.split_adam import SplitAdam
+from tfflows.optimizers import SplitAdam
 
 __all__ = ["GLF", "default_latent_sizes", "interpolate"]
 

@@ -15,11 +15,13 @@ schedule) is shared, as both of the authors' schedulers halve together.
 import keras
 from keras import ops
 
+from tfflows.optimizers.fused_adam import FusedAdam, fused_adam_update
+
 __all__ = ["SplitAdam"]
 
 
 @keras.saving.register_keras_serializable(package="tfflows")
-class SplitAdam(keras.optimizers.Adam):
+class SplitAdam(FusedAdam):
     """Adam, with `group_*` hyper-parameters and coupled L2 for the variables of `set_group`.
 
     For a grouped variable `theta` with gradient `g`, at step `t` (PyTorch's Adam):
@@ -28,7 +30,9 @@ class SplitAdam(keras.optimizers.Adam):
       m <- b1 m + (1 - b1) g,  v <- b2 v + (1 - b2) g^2
       theta <- theta - lr / (1 - b1^t) * m / (sqrt(v / (1 - b2^t)) + eps)
 
-    Other variables follow `keras.optimizers.Adam`. The group is a list of
+    which is `FusedAdam`'s update with `eps sqrt(1 - b2^t)` for its
+    epsilon, and is computed so. Other variables follow `FusedAdam`
+    (`keras.optimizers.Adam`). The group is a list of
     variables, not part of the config: a deserialized optimizer (from a
     `.keras` file) treats every variable alike until `set_group` is called.
 
@@ -77,15 +81,23 @@ class SplitAdam(keras.optimizers.Adam):
         if not self.in_group(variable):
             return super().update_step(gradient, variable, learning_rate)
         dtype = variable.dtype
-        lr = ops.cast(learning_rate, dtype)
         gradient = ops.cast(gradient, dtype)
         if self.group_l2:
-            gradient = ops.add(gradient, ops.multiply(ops.cast(self.group_l2, dtype), variable))
+            l2 = ops.convert_to_tensor(self.group_l2, dtype)
+            gradient = ops.add(gradient, ops.multiply(l2, variable))
         step = ops.cast(self.iterations + 1, dtype)
-        beta_1 = ops.cast(self.group_beta_1, dtype)
-        beta_2 = ops.cast(self.group_beta_2, dtype)
+        beta_1 = ops.convert_to_tensor(self.group_beta_1, dtype)
+        beta_2 = ops.convert_to_tensor(self.group_beta_2, dtype)
         m = self._momentums[self._get_variable_index(variable)]
         v = self._velocities[self._get_variable_index(variable)]
+        if self.can_fuse(gradient):
+            # PyTorch's epsilon sits outside the bias correction of sqrt(v).
+            epsilon = self.group_epsilon * ops.sqrt(1 - ops.power(beta_2, step))
+            fused_adam_update(
+                variable, m, v, gradient, learning_rate, beta_1, beta_2, epsilon, step
+            )
+            return
+        lr = ops.cast(learning_rate, dtype)
         self.assign_add(m, ops.multiply(ops.subtract(gradient, m), 1 - beta_1))
         self.assign_add(v, ops.multiply(ops.subtract(ops.square(gradient), v), 1 - beta_2))
         denominator = ops.add(
