@@ -35,8 +35,8 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # Table 3's auto-encoder is four big matmuls/convolutions: on x86 CPUs oneDNN's
-# kernels run its training step 2.9x faster than TensorFlow's default Eigen
-# ones in graph mode (and faster than XLA). Set before TensorFlow is imported.
+# kernels run its training step faster than TensorFlow's default Eigen ones in
+# graph mode and than XLA (benchmarks/README.md). Set before importing TensorFlow.
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
 import keras  # noqa: E402
@@ -46,6 +46,7 @@ import tensorflow as tf  # noqa: E402
 from tfflows import data, models  # noqa: E402
 from tfflows.metrics import feature_statistics, frechet_inception_distance  # noqa: E402
 from tfflows.training.callbacks import step_halving  # noqa: E402
+from tfflows.visualization import to_uint8  # noqa: E402
 
 MODELS = ("glf", "glf_regularized", "vae_flow_prior", "vae")
 
@@ -155,7 +156,7 @@ def samples_uint8(model, count, temperature, batch_size=500, seed=0):
     for i, start in enumerate(range(0, count, batch_size)):
         n = min(batch_size, count - start)
         images = model.sample(n, temperature=temperature, seed=seed * 1_000_003 + i).numpy()
-        batches.append(np.round(np.clip(images, 0.0, 1.0) * 255.0).astype(np.uint8))
+        batches.append(to_uint8(images, value_range=(0.0, 1.0)))
     return np.concatenate(batches)
 
 

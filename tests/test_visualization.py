@@ -16,6 +16,12 @@ def test_to_uint8_maps_ranges_and_bit_depths():
     np.testing.assert_array_equal(vis.to_uint8(np.array([0, 7, 255], np.uint8)), [0, 7, 255])
 
 
+def test_to_uint8_keeps_nonfinite_samples_as_black_or_white():
+    with np.errstate(all="raise"):  # no "invalid value encountered in cast"
+        got = vis.to_uint8(np.array([np.nan, np.inf, -np.inf, 0.5]), value_range=(0, 1))
+    np.testing.assert_array_equal(got, [0, 255, 0, 128])
+
+
 def test_sample_grid_png_round_trip(tmp_path):
     images = np.arange(5 * 4 * 3 * 1, dtype=np.uint8).reshape(5, 4, 3, 1) * 4
     grid = vis.save_sample_grid(images, tmp_path / "grid.png", num_rows=2, padding=1)

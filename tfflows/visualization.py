@@ -27,7 +27,11 @@ __all__ = [
 
 
 def to_uint8(images, value_range=None, num_bits=8):
-    """`[..., H, W, C]` images as uint8 0..255 (floats: `value_range` maps to 0..255)."""
+    """`[..., H, W, C]` images as uint8 0..255 (floats: `value_range` maps to 0..255).
+
+    Float NaN becomes 0 and +-inf the nearer end: a sample that a flow's
+    inverse blew up stays a visibly broken image (a NaN's cast is undefined).
+    """
     images = np.asarray(images)
     if np.issubdtype(images.dtype, np.integer):
         levels = 2**num_bits - 1
@@ -36,6 +40,7 @@ def to_uint8(images, value_range=None, num_bits=8):
         )
     low, high = value_range if value_range is not None else (-0.5, 0.5)
     scaled = (images.astype(np.float64) - low) / (high - low) * 255.0
+    scaled = np.nan_to_num(scaled, nan=0.0, posinf=255.0, neginf=0.0)
     return np.clip(np.round(scaled), 0, 255).astype(np.uint8)
 
 

@@ -5,35 +5,19 @@ import math
 import keras
 import tensorflow as tf
 
-from tfflows.layers import RealNVP
-from tfflows.models.base import GenerativeModel
 from tfflows.models.gaussian import gaussian_log_prob
-from tfflows.models.infogan_networks import infogan_decoder, infogan_encoder
+from tfflows.models.latent_flow import SMALL_NETWORKS, LatentFlowAutoEncoder
 from tfflows.models.registry import register
 from tfflows.optimizers import SplitAdam
 
-__all__ = ["GLF", "default_latent_sizes", "interpolate"]
+__all__ = ["GLF"]
 
 RECONSTRUCTION_LOSSES = ("mse", "bce", "perceptual")
 
 
-def default_latent_sizes(image_shape):
-    """`(nz, k)`: GLF's latent size and flow width, 20/64 for grey images, 64/256 for colour."""
-    return (20, 64) if image_shape[-1] == 1 else (64, 256)
-
-
-def interpolate(start, end, num_steps):
-    """`[num_steps, N, ...]` points on the segments from `start` to `end` (both ends included)."""
-    weights = tf.reshape(tf.linspace(0.0, 1.0, num_steps), [-1] + [1] * len(start.shape))
-    return (1.0 - weights) * start[None] + weights * end[None]
-
-
-SMALL = {"filters": (32, 64), "hidden_units": 256, "flow_hidden_units": 32}
-
-
-@register("glf", presets={"small": SMALL})
+@register("glf", presets={"small": SMALL_NETWORKS})
 @keras.saving.register_keras_serializable(package="tfflows")
-class GLF(GenerativeModel):
+class GLF(LatentFlowAutoEncoder):
     """GLF: a deterministic auto-encoder and a RealNVP flow on its latents (section 3).
 
     Images are seen on the [0, 1] scale of Table 3's sigmoid decoder: the
@@ -105,15 +89,17 @@ class GLF(GenerativeModel):
         num_bits=8,
         **kwargs,
     ):
-        super().__init__(image_shape, num_bits=num_bits, **kwargs)
-        default_nz, default_k = default_latent_sizes(self.image_shape)
-        self.latent_dim = int(latent_dim or default_nz)
-        self.latent_shape = (self.latent_dim,)
-        self.filters = tuple(int(f) for f in filters)
-        self.hidden_units = int(hidden_units)
-        self.flow_blocks = int(flow_blocks)
-        self.flow_hidden_units = int(flow_hidden_units or default_k)
-        self.flow_hidden_layers = int(flow_hidden_layers)
+        super().__init__(
+            image_shape,
+            latent_dim=latent_dim,
+            filters=filters,
+            hidden_units=hidden_units,
+            flow_blocks=flow_blocks,
+            flow_hidden_units=flow_hidden_units,
+            flow_hidden_layers=flow_hidden_layers,
+            num_bits=num_bits,
+            **kwargs,
+        )
         self.beta = float(beta)
         self.stop_gradient = bool(stop_gradient)
         if reconstruction_loss not in RECONSTRUCTION_LOSSES:
@@ -129,19 +115,6 @@ class GLF(GenerativeModel):
         self.flow_weight_decay = float(flow_weight_decay)
         self.flow_adam_betas = tuple(float(b) for b in flow_adam_betas)
         self.flow_adam_epsilon = float(flow_adam_epsilon)
-        self.encoder = infogan_encoder(
-            self.image_shape, self.latent_dim, self.filters, self.hidden_units
-        )
-        self.decoder = infogan_decoder(
-            self.image_shape, self.latent_dim, self.filters, self.hidden_units
-        )
-        self.flow = RealNVP(
-            self.latent_dim,
-            num_blocks=self.flow_blocks,
-            hidden_units=self.flow_hidden_units,
-            num_hidden_layers=self.flow_hidden_layers,
-            name="flow",
-        )
         self.built = True  # every weight exists now; nothing waits for an input shape
 
     # -- the objective -----------------------------------------------------------------------
@@ -233,40 +206,10 @@ class GLF(GenerativeModel):
         """uint8 images to `z = E(y)` (dequantization noise seed 0)."""
         return self.encoder(self.unit_images(images, seed=0), training=False)
 
-    def decode(self, latents):
-        """Latents to float32 images `G(z)` in [0, 1]."""
-        return tf.cast(tf.sigmoid(self.decoder(latents, training=False)), tf.float32)
-
-    def sample_latents(self, num_samples, temperature=1.0, seed=None):
-        """`z = F(T eps)`, `eps ~ N(0, I)`: samples of the latent flow."""
-        return self.flow.sample(num_samples, temperature=temperature, seed=seed)
-
-    def sample(self, num_samples, temperature=1.0, seed=None):
-        """`x = G(F(eps))`, `eps ~ N(0, T^2 I)`; the same seed gives the same images."""
-        return self.decode(self.sample_latents(num_samples, temperature, seed))
-
-    def interpolate_images(self, images_a, images_b, num_steps=8):
-        """`[num_steps, N, H, W, C]`: decoded points on the segments from `E(a)` to `E(b)`."""
-        path = interpolate(self.encode(images_a), self.encode(images_b), num_steps)
-        return tf.reshape(
-            self.decode(tf.reshape(path, [-1, self.latent_dim])), [num_steps, -1, *self.image_shape]
-        )
-
-    def interpolate_noise(self, noise_a, noise_b, num_steps=8):
-        """`[num_steps, N, H, W, C]`: `G(F(eps))` from `noise_a` to `noise_b` (Figure 7)."""
-        path = tf.reshape(interpolate(noise_a, noise_b, num_steps), [-1, self.latent_dim])
-        return tf.reshape(self.decode(self.flow.forward(path)), [num_steps, -1, *self.image_shape])
-
     def get_config(self):
         extractor = self.feature_extractor
         return {
             **super().get_config(),
-            "latent_dim": self.latent_dim,
-            "filters": self.filters,
-            "hidden_units": self.hidden_units,
-            "flow_blocks": self.flow_blocks,
-            "flow_hidden_units": self.flow_hidden_units,
-            "flow_hidden_layers": self.flow_hidden_layers,
             "beta": self.beta,
             "stop_gradient": self.stop_gradient,
             "reconstruction_loss": self.reconstruction_loss,
@@ -286,6 +229,6 @@ register(
     "glf_regularized",
     presets={
         "default": {"stop_gradient": False},
-        "small": {**SMALL, "stop_gradient": False},
+        "small": {**SMALL_NETWORKS, "stop_gradient": False},
     },
 )(GLF)

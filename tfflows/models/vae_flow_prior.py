@@ -5,23 +5,20 @@ import math
 import keras
 import tensorflow as tf
 
-from tfflows.layers import RealNVP
-from tfflows.models.base import GenerativeModel
 from tfflows.models.gaussian import (
     gaussian_log_prob,
     importance_weighted_log_prob,
     reparameterized_sample,
 )
-from tfflows.models.glf import SMALL, default_latent_sizes
-from tfflows.models.infogan_networks import infogan_decoder, infogan_encoder
+from tfflows.models.latent_flow import SMALL_NETWORKS, LatentFlowAutoEncoder
 from tfflows.models.registry import register
 
 __all__ = ["VAEFlowPrior"]
 
 
-@register("vae_flow_prior", presets={"small": SMALL})
+@register("vae_flow_prior", presets={"small": SMALL_NETWORKS})
 @keras.saving.register_keras_serializable(package="tfflows")
-class VAEFlowPrior(GenerativeModel):
+class VAEFlowPrior(LatentFlowAutoEncoder):
     """Gaussian VAE whose prior is GLF's latent flow, trained on its ELBO (eq. 3-4).
 
     On the [0, 1] image `y = (x + u) / 256` (as GLF), with `q(z|y) = N(mu(y),
@@ -72,30 +69,20 @@ class VAEFlowPrior(GenerativeModel):
         num_bits=8,
         **kwargs,
     ):
-        super().__init__(image_shape, num_bits=num_bits, **kwargs)
-        default_nz, default_k = default_latent_sizes(self.image_shape)
-        self.latent_dim = int(latent_dim or default_nz)
-        self.latent_shape = (self.latent_dim,)
-        self.filters = tuple(int(f) for f in filters)
-        self.hidden_units = int(hidden_units)
-        self.flow_blocks = int(flow_blocks)
-        self.flow_hidden_units = int(flow_hidden_units or default_k)
-        self.flow_hidden_layers = int(flow_hidden_layers)
+        super().__init__(
+            image_shape,
+            latent_dim=latent_dim,
+            filters=filters,
+            hidden_units=hidden_units,
+            flow_blocks=flow_blocks,
+            flow_hidden_units=flow_hidden_units,
+            flow_hidden_layers=flow_hidden_layers,
+            encoder_outputs_per_latent=2,
+            num_bits=num_bits,
+            **kwargs,
+        )
         self.beta = float(beta)
         self.learn_beta = bool(learn_beta)
-        self.encoder = infogan_encoder(
-            self.image_shape, 2 * self.latent_dim, self.filters, self.hidden_units
-        )
-        self.decoder = infogan_decoder(
-            self.image_shape, self.latent_dim, self.filters, self.hidden_units
-        )
-        self.flow = RealNVP(
-            self.latent_dim,
-            num_blocks=self.flow_blocks,
-            hidden_units=self.flow_hidden_units,
-            num_hidden_layers=self.flow_hidden_layers,
-            name="flow",
-        )
         self.log_beta = self.add_weight(
             shape=(),
             initializer=keras.initializers.Constant(math.log(self.beta)),
@@ -153,23 +140,9 @@ class VAEFlowPrior(GenerativeModel):
         """uint8 images to the posterior mean of z (dequantization noise seed 0)."""
         return self.posterior(self.unit_images(images, seed=0))[0]
 
-    def decode(self, latents):
-        """Latents to float32 images in [0, 1] (the decoder mean)."""
-        return tf.cast(tf.sigmoid(self.decoder(latents, training=False)), tf.float32)
-
-    def sample(self, num_samples, temperature=1.0, seed=None):
-        """`x = G(F(T eps))`: the flow prior's latents, decoded."""
-        return self.decode(self.flow.sample(num_samples, temperature=temperature, seed=seed))
-
     def get_config(self):
         return {
             **super().get_config(),
-            "latent_dim": self.latent_dim,
-            "filters": self.filters,
-            "hidden_units": self.hidden_units,
-            "flow_blocks": self.flow_blocks,
-            "flow_hidden_units": self.flow_hidden_units,
-            "flow_hidden_layers": self.flow_hidden_layers,
             "beta": self.beta,
             "learn_beta": self.learn_beta,
         }

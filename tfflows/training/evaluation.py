@@ -7,6 +7,7 @@ import tensorflow as tf
 
 from tfflows import data
 from tfflows.metrics import frechet_inception_distance
+from tfflows.visualization import to_uint8
 
 __all__ = ["SavedModelClient", "evaluate"]
 
@@ -60,7 +61,10 @@ def evaluate(
 
     Returns:
       A dict with `bits_per_dim`, `log_likelihood` (mean nats), `likelihood`
-      (what they are: "exact", "elbo", "joint"), `num_examples`, and `fid`.
+      (what they are: "exact", "elbo", "joint"), `num_examples`, and `fid`
+      with `nonfinite_samples`: how many samples had a NaN or infinite pixel
+      (a flow's inverse can overflow at high temperature); they count as
+      black or white pixels (`tfflows.visualization.to_uint8`).
     """
     images = data.load(dataset, split, data_dir=data_dir, pad_to=pad_to, batch_size=batch_size)
     if max_examples:
@@ -90,7 +94,8 @@ def evaluate(
         cache = None
         if fid_cache_dir and not max_examples:
             cache = f"{fid_cache_dir}/{dataset}-{split}-pad{pad_to or 0}.npz"
-        generated_uint8 = np.round(np.clip(generated, 0.0, 1.0) * 255.0).astype(np.uint8)
+        generated_uint8 = to_uint8(generated, value_range=(0.0, 1.0))
+        results["nonfinite_samples"] = int(np.sum(~np.isfinite(generated).all(axis=(1, 2, 3))))
         results["fid"] = frechet_inception_distance(
             images, generated_uint8, real_cache_path=cache, verbose=verbose
         )

@@ -1,0 +1,120 @@
+"""Table 3's auto-encoder with a RealNVP on its latent, shared by GLF and the VAE+flow prior.
+
+GLF's comparison (section 4) keeps the networks fixed and changes the
+objective: the deterministic auto-encoder with a latent flow (GLF, regularized
+GLF) against a Gaussian VAE whose prior is that flow. This base builds the
+networks, samples `x = G(F(T eps))` and interpolates; the subclasses own the
+objective, `encode` and the likelihood semantics.
+"""
+
+import tensorflow as tf
+
+from tfflows.layers import RealNVP
+from tfflows.models.base import GenerativeModel
+from tfflows.models.infogan_networks import infogan_decoder, infogan_encoder
+
+__all__ = ["LatentFlowAutoEncoder", "SMALL_NETWORKS", "default_latent_sizes", "interpolate"]
+
+# The "small" preset of every model on these networks (tests, quick runs).
+SMALL_NETWORKS = {"filters": (32, 64), "hidden_units": 256, "flow_hidden_units": 32}
+
+
+def default_latent_sizes(image_shape):
+    """`(nz, k)`: GLF's latent size and flow width, 20/64 for grey images, 64/256 for colour."""
+    return (20, 64) if image_shape[-1] == 1 else (64, 256)
+
+
+def interpolate(start, end, num_steps):
+    """`[num_steps, N, ...]` points on the segments from `start` to `end` (both ends included)."""
+    weights = tf.reshape(tf.linspace(0.0, 1.0, num_steps), [-1] + [1] * len(start.shape))
+    return (1.0 - weights) * start[None] + weights * end[None]
+
+
+class LatentFlowAutoEncoder(GenerativeModel):
+    """Encoder `E`, decoder `G` (Table 3) and a dense RealNVP `f` (latent to noise, `F = f^-1`).
+
+    Args:
+      image_shape: `(H, W, C)`, sides divisible by 4.
+      latent_dim: nz (None: 20 for C = 1, else 64).
+      filters: widths of the two stride-2 convolutions (Table 3: 64, 128).
+      hidden_units: width of the auto-encoder's fully connected layer (1024).
+      flow_blocks: coupling blocks of the latent flow (4).
+      flow_hidden_units: k, the couplings' width (None: 64 for C = 1, else 256).
+      flow_hidden_layers: hidden layers per coupling network (2, i.e. 3 layers).
+      encoder_outputs_per_latent: 1 (a point) or 2 (a Gaussian's mean and log-scale).
+      num_bits: bit depth the model sees.
+    """
+
+    def __init__(
+        self,
+        image_shape,
+        latent_dim=None,
+        filters=(64, 128),
+        hidden_units=1024,
+        flow_blocks=4,
+        flow_hidden_units=None,
+        flow_hidden_layers=2,
+        encoder_outputs_per_latent=1,
+        num_bits=8,
+        **kwargs,
+    ):
+        super().__init__(image_shape, num_bits=num_bits, **kwargs)
+        default_nz, default_k = default_latent_sizes(self.image_shape)
+        self.latent_dim = int(latent_dim or default_nz)
+        self.latent_shape = (self.latent_dim,)
+        self.filters = tuple(int(f) for f in filters)
+        self.hidden_units = int(hidden_units)
+        self.flow_blocks = int(flow_blocks)
+        self.flow_hidden_units = int(flow_hidden_units or default_k)
+        self.flow_hidden_layers = int(flow_hidden_layers)
+        self.encoder = infogan_encoder(
+            self.image_shape,
+            encoder_outputs_per_latent * self.latent_dim,
+            self.filters,
+            self.hidden_units,
+        )
+        self.decoder = infogan_decoder(
+            self.image_shape, self.latent_dim, self.filters, self.hidden_units
+        )
+        self.flow = RealNVP(
+            self.latent_dim,
+            num_blocks=self.flow_blocks,
+            hidden_units=self.flow_hidden_units,
+            num_hidden_layers=self.flow_hidden_layers,
+            name="flow",
+        )
+
+    def decode(self, latents):
+        """Latents to float32 images `G(z)` in [0, 1] (Table 3's sigmoid output)."""
+        return tf.cast(tf.sigmoid(self.decoder(latents, training=False)), tf.float32)
+
+    def sample_latents(self, num_samples, temperature=1.0, seed=None):
+        """`z = F(T eps)`, `eps ~ N(0, I)`: samples of the latent flow."""
+        return self.flow.sample(num_samples, temperature=temperature, seed=seed)
+
+    def sample(self, num_samples, temperature=1.0, seed=None):
+        """`x = G(F(eps))`, `eps ~ N(0, T^2 I)`; the same seed gives the same images."""
+        return self.decode(self.sample_latents(num_samples, temperature, seed))
+
+    def interpolate_images(self, images_a, images_b, num_steps=8):
+        """`[num_steps, N, H, W, C]`: decoded points on the segments `encode(a)` to `encode(b)`."""
+        path = interpolate(self.encode(images_a), self.encode(images_b), num_steps)
+        return tf.reshape(
+            self.decode(tf.reshape(path, [-1, self.latent_dim])), [num_steps, -1, *self.image_shape]
+        )
+
+    def interpolate_noise(self, noise_a, noise_b, num_steps=8):
+        """`[num_steps, N, H, W, C]`: `G(F(eps))` from `noise_a` to `noise_b` (GLF's Figure 7)."""
+        path = tf.reshape(interpolate(noise_a, noise_b, num_steps), [-1, self.latent_dim])
+        return tf.reshape(self.decode(self.flow.forward(path)), [num_steps, -1, *self.image_shape])
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "latent_dim": self.latent_dim,
+            "filters": self.filters,
+            "hidden_units": self.hidden_units,
+            "flow_blocks": self.flow_blocks,
+            "flow_hidden_units": self.flow_hidden_units,
+            "flow_hidden_layers": self.flow_hidden_layers,
+        }
