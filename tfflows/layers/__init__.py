@@ -2,6 +2,7 @@
 
 from tfflows.layers.actnorm import ActNorm
 from tfflows.layers.conditioners import ConvConditioner, DenseConditioner
+from tfflows.layers.conv_transpose import ShiftedConv2DTranspose
 from tfflows.layers.coupling import Coupling
 from tfflows.layers.dequantization import UniformDequantization
 from tfflows.layers.flow import Flow, FlowModel, initializing, standard_normal
@@ -23,6 +24,7 @@ __all__ = [
     "Linear",
     "MultiScaleFlow",
     "RealNVP",
+    "ShiftedConv2DTranspose",
     "UniformDequantization",
     "initializing",
     "standard_normal",

@@ -17,7 +17,9 @@ authors trained with them.
 
 The encoder's wide FC layer (6272 -> 1024 on MNIST) is `tfflows.layers.Linear`,
 Dense with PyTorch's `[out, in]` kernel layout, which oneDNN multiplies twice
-as fast on CPUs (see its module doc); the function is Dense's.
+as fast on CPUs (see its module doc); the function is Dense's. The last
+transposed conv (64 -> C channels) is `tfflows.layers.ShiftedConv2DTranspose`,
+Keras' layer computed as one matmul and shifted sums on CPUs.
 
 The decoder here returns the *logits* of Table 3's sigmoid output, so that a
 binary cross-entropy reconstruction is computed stably from them; the models
@@ -26,7 +28,7 @@ apply the sigmoid for images.
 
 import keras
 
-from tfflows.layers import Linear
+from tfflows.layers import Linear, ShiftedConv2DTranspose
 
 __all__ = ["infogan_decoder", "infogan_encoder", "check_infogan_shape"]
 
@@ -67,5 +69,5 @@ def infogan_decoder(image_shape, latent_dim, filters=(64, 128), hidden_units=102
     h = keras.layers.Reshape((rows, cols, filters[1]))(h)
     h = keras.layers.Conv2DTranspose(filters[0], 4, strides=2, padding="same")(h)
     h = keras.layers.ReLU()(_batch_norm()(h))
-    logits = keras.layers.Conv2DTranspose(image_shape[-1], 4, strides=2, padding="same")(h)
+    logits = ShiftedConv2DTranspose(image_shape[-1], 4, strides=2, padding="same")(h)
     return keras.Model(inputs, logits, name=name)
