@@ -115,9 +115,10 @@ class TimeBudget(keras.callbacks.Callback):
         while self.pending and elapsed > 60.0 * self.pending[0]:
             minutes = self.pending.pop(0)
             path = self.snapshot_path(minutes)
+            saving = time.perf_counter()
             self.model.save_weights(path)
+            self.start += time.perf_counter() - saving  # saving is not training
             self.snapshots.append({"minutes": minutes, "steps": self.steps, "weights": path})
-            self.start += time.perf_counter() - self.start - elapsed  # saving is not training
         if self.seconds is not None and elapsed > self.seconds:
             self.model.stop_training = True
 
