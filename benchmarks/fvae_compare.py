@@ -63,6 +63,11 @@ def parse_args(argv=None):
     p.add_argument("--temperature", type=float, default=1.0)
     p.add_argument("--jit_compile", type=int, default=0, help="XLA loss and gradients (1/0)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--fid_cache_dir",
+        default=None,
+        help="cache of the test images' Inception statistics (computed once, not per model)",
+    )
     p.add_argument("--output", default=None)
     return p.parse_args(argv)
 
@@ -128,6 +133,7 @@ def run_model(name, args, image_shape):
         num_fid_samples=args.num_fid_samples,
         temperature=args.temperature,
         seed=args.seed,
+        fid_cache_dir=args.fid_cache_dir,
         verbose=False,
     )
     return {
@@ -147,6 +153,7 @@ def run_model(name, args, image_shape):
         "num_eval": results["num_examples"],
         "fid": results.get("fid"),
         "num_fid_samples": args.num_fid_samples,
+        "nonfinite_samples": results.get("nonfinite_samples"),
     }
 
 
@@ -154,7 +161,10 @@ def main(argv=None):
     args = parse_args(argv)
     spec = data.load(args.dataset, "train", data_dir=args.data_dir, prefetch=False).element_spec
     image_shape = tuple(int(d) for d in spec.shape)
-    rows = [run_model(name, args, image_shape) for name in args.models.split(",")]
+    rows = []
+    for name in args.models.split(","):
+        rows.append(run_model(name, args, image_shape))
+        print(json.dumps(rows[-1], sort_keys=True), flush=True)  # partial results survive a crash
     for row in rows:
         print(
             f"{row['model']:5s} params={row['parameters']:,} bits/dim={row['bits_per_dim']:.3f} "

@@ -92,8 +92,9 @@ def evaluate(
             ]
         )
         cache = None
-        if fid_cache_dir and not max_examples:
-            cache = f"{fid_cache_dir}/{dataset}-{split}-pad{pad_to or 0}.npz"
+        if fid_cache_dir:
+            first = f"-first{max_examples}" if max_examples else ""
+            cache = f"{fid_cache_dir}/{dataset}-{split}-pad{pad_to or 0}{first}.npz"
         generated_uint8 = to_uint8(generated, value_range=(0.0, 1.0))
         results["nonfinite_samples"] = int(np.sum(~np.isfinite(generated).all(axis=(1, 2, 3))))
         results["fid"] = frechet_inception_distance(
