@@ -1,0 +1,89 @@
+"""`tfflows.training.evaluate`: bits/dim, FID, the real-statistics cache and non-finite samples."""
+
+import math
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tfflows import models
+from tfflows.metrics import fid
+from tfflows.training import evaluate
+
+
+@pytest.fixture
+def counted_features(monkeypatch):
+    """A cheap stand-in for the Inception features that counts the images it sees.
+
+    The tests here are about what `evaluate` feeds to FID and caches, not about
+    the network (tests/test_fid.py checks that against the reference).
+    """
+    seen = []
+
+    def features(images, batch_size=50, **kwargs):
+        rows = []
+        for batch in fid._batches(images, batch_size):
+            pixels = tf.reshape(tf.cast(batch, tf.float64), [batch.shape[0], -1]).numpy()
+            rows.append(np.stack([pixels.mean(1), pixels.std(1), pixels[:, :32].mean(1)], 1))
+        seen.append(sum(len(r) for r in rows))
+        return np.concatenate(rows)
+
+    monkeypatch.setattr(fid, "inception_features", features)
+    return seen
+
+
+@pytest.fixture(scope="module")
+def vae():
+    keras.utils.set_random_seed(0)
+    return models.get("vae", (8, 8, 1), latent_dim=4, filters=(8, 8), hidden_units=16)
+
+
+def test_bits_per_dim_is_the_mean_log_likelihood_of_the_first_examples(vae):
+    results = evaluate(vae, "digits", "test", max_examples=30, batch_size=16, verbose=False)
+    assert results["num_examples"] == 30 and results["likelihood"] == "elbo"
+    assert "fid" not in results
+    assert results["bits_per_dim"] == pytest.approx(
+        -results["log_likelihood"] / (64 * math.log(2.0)), rel=1e-6
+    )
+
+
+def test_real_statistics_are_cached_per_split_and_example_count(vae, counted_features, tmp_path):
+    def run(max_examples):
+        return evaluate(
+            vae,
+            "digits",
+            "test",
+            max_examples=max_examples,
+            num_fid_samples=20,
+            batch_size=20,
+            fid_cache_dir=str(tmp_path),
+            verbose=False,
+        )
+
+    first = run(20)
+    assert counted_features == [20, 20]  # the real images, then the samples
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["digits-test-pad0-first20.npz"]
+    assert first["nonfinite_samples"] == 0 and np.isfinite(first["fid"])
+    assert run(20)["fid"] == pytest.approx(first["fid"], rel=1e-12)
+    assert counted_features == [20, 20, 20]  # the real statistics came from the cache
+    # Another real set (more examples) must not reuse the first one's statistics.
+    run(40)
+    assert counted_features[-2:] == [40, 20]
+    assert (tmp_path / "digits-test-pad0-first40.npz").exists()
+
+
+def test_nonfinite_samples_are_counted(vae, counted_features, monkeypatch):
+    original = vae.sample
+
+    def sample_with_overflow(num_samples, temperature=1.0, seed=None):
+        images = original(num_samples, temperature, seed=seed)
+        bad = tf.constant([np.nan, np.inf] + [0.0] * (num_samples - 2), images.dtype)
+        return images + tf.reshape(bad, [-1, 1, 1, 1])
+
+    monkeypatch.setattr(vae, "sample", sample_with_overflow)
+    results = evaluate(
+        vae, "digits", "test", max_examples=20, num_fid_samples=20, batch_size=20, verbose=False
+    )
+    assert results["nonfinite_samples"] == 2
+    assert np.isfinite(results["fid"])
