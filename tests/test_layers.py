@@ -46,6 +46,10 @@ FLOWS = {
         dtype="float64",
     ),
     "realnvp": lambda: layers.RealNVP(6, num_blocks=2, hidden_units=8, dtype="float64"),
+    # GLF's reference conditioners (separate s and t networks, batch norm), inference mode.
+    "realnvp_reference": lambda: layers.RealNVP(
+        6, num_blocks=2, hidden_units=8, separate_networks=True, batch_norm=True, dtype="float64"
+    ),
 }
 
 
@@ -195,7 +199,7 @@ def test_invalid_configurations_are_explained():
         layers.Coupling(kind="spline")
 
 
-@pytest.mark.parametrize("name", ["multiscale_affine", "realnvp"])
+@pytest.mark.parametrize("name", ["multiscale_affine", "realnvp", "realnvp_reference"])
 def test_get_config_round_trip(name):
     flow = randomize(FLOWS[name]())
     clone = type(flow).from_config(flow.get_config())
@@ -241,3 +245,46 @@ def test_primitive_layer_config_round_trip(layer):
     x = tf.random.stateless_normal((3,) + shape[1:], seed=[5, 6])
     for mine, theirs in zip(clone.inverse_and_log_det(x), layer.inverse_and_log_det(x)):
         np.testing.assert_array_equal(mine, theirs)
+
+
+def test_separate_networks_give_each_output_its_own_weights():
+    net = layers.DenseConditioner(3, num_outputs=2, hidden_units=8, separate_networks=True)
+    net.build((None, 4))
+    shared = layers.DenseConditioner(3, num_outputs=2, hidden_units=8)
+    shared.build((None, 4))
+    assert net.count_params() == 2 * (4 * 8 + 8 + 8 * 8 + 8 + 8 * 3 + 3)
+    assert shared.count_params() == 4 * 8 + 8 + 8 * 8 + 8 + 8 * 6 + 6
+    x = tf.random.normal([5, 4], seed=1)
+    shift, log_scale = net(x)
+    assert shift.shape == log_scale.shape == (5, 3)
+    assert np.all(shift.numpy() == 0) and np.all(log_scale.numpy() == 0)  # zero-initialised heads
+    randomize(net)
+    shift, log_scale = net(x)
+    net.other_heads[0].bias.assign_add(tf.ones([3]))  # the second network only
+    shift2, log_scale2 = net(x)
+    np.testing.assert_array_equal(shift2, shift)
+    np.testing.assert_allclose(log_scale2, log_scale + 1.0, rtol=1e-6)
+
+
+def test_batch_norm_couplings_train_on_batch_statistics_and_infer_on_moving_ones():
+    flow = randomize(
+        layers.RealNVP(6, 2, 8, separate_networks=True, batch_norm=True, dtype="float64"), 0.5
+    )
+    x = 3.0 * event_input(flow, batch=16) + 1.0
+    moving = [v.numpy().copy() for v in flow.non_trainable_variables]
+    assert len(moving) == 2 * 2 * 2 * 2 * 2  # 4 couplings x 2 networks x 2 norms x (mean, var)
+    inference = flow.log_prob(x).numpy()
+    unchanged = [v.numpy() for v in flow.non_trainable_variables]
+    assert all(np.array_equal(a, b) for a, b in zip(moving, unchanged))
+
+    @tf.function
+    def train_mode_log_prob(x):
+        z, log_det = flow(x, training=True)
+        return flow.base_log_prob(z) + log_det
+
+    training = train_mode_log_prob(x).numpy()
+    assert np.abs(training - inference).max() > 1e-2  # batch statistics, not the moving ones
+    assert not np.allclose(flow.non_trainable_variables[0].numpy(), moving[0])
+    for _ in range(400):  # momentum 0.9: the moving statistics converge to this batch's
+        train_mode_log_prob(x)
+    np.testing.assert_allclose(flow.log_prob(x), training, rtol=1e-7, atol=1e-7)

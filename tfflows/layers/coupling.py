@@ -34,6 +34,8 @@ class Coupling(Flow):
       scale_activation: "tanh", "sigmoid" or "exp" (see `bijectors.AffineCoupling`).
       conditional_channels: channels (conv) or size (dense) of the conditional
         input; 0 for an unconditional coupling.
+      separate_networks, batch_norm: options of the dense conditioner (see
+        `DenseConditioner`; GLF's reference code uses both).
     """
 
     def __init__(
@@ -46,6 +48,8 @@ class Coupling(Flow):
         num_masked=None,
         scale_activation="tanh",
         conditional_channels=0,
+        separate_networks=False,
+        batch_norm=False,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -63,6 +67,10 @@ class Coupling(Flow):
         self.num_masked = num_masked
         self.scale_activation = scale_activation
         self.conditional_channels = int(conditional_channels)
+        if network == "conv" and (separate_networks or batch_norm):
+            raise ValueError("separate_networks and batch_norm are options of the dense network.")
+        self.separate_networks = bool(separate_networks)
+        self.batch_norm = bool(batch_norm)
         self.event_ndims = 3 if network == "conv" else 1
 
     def build(self, input_shape):
@@ -92,6 +100,8 @@ class Coupling(Flow):
                 self.hidden_units,
                 self.num_hidden_layers,
                 self.conditional_channels,
+                separate_networks=self.separate_networks,
+                batch_norm=self.batch_norm,
                 name="conditioner",
                 dtype=self.dtype_policy,
             )
@@ -118,4 +128,6 @@ class Coupling(Flow):
             "num_masked": self.num_masked,
             "scale_activation": self.scale_activation,
             "conditional_channels": self.conditional_channels,
+            "separate_networks": self.separate_networks,
+            "batch_norm": self.batch_norm,
         }

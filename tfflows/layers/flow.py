@@ -62,7 +62,10 @@ class Flow(keras.layers.Layer):
     callers never route `bijector_kwargs` by name.
 
     `call(x)` runs the density direction and returns `(z, log_det)`, where
-    `log_det = log|det dz/dx|` per example: what a likelihood needs.
+    `log_det = log|det dz/dx|` per example: what a likelihood needs. It is
+    also the way to run a flow whose networks have a training mode (batch
+    norm): `flow(x, training=True)` sets the mode for every layer inside,
+    while the methods (`log_prob`, `sample`, ...) run in inference mode.
     """
 
     #: Rank of the event the flow transforms (3 for images, 1 for vectors).
@@ -103,7 +106,9 @@ class Flow(keras.layers.Layer):
         with initializing([self]):
             return self.inverse(x, conditional_input)
 
-    def call(self, inputs, conditional_input=None):
+    def call(self, inputs, conditional_input=None, training=None):
+        # `training` reaches the networks through Keras' call context.
+        del training
         return self.inverse_and_log_det(inputs, conditional_input)
 
 

@@ -31,6 +31,11 @@ class RealNVP(FlowModel):
       scale_activation: "tanh" (default), "sigmoid" or "exp".
       conditional_size: size of a conditional input vector, 0 if none.
       permutation_seed: seed of the fixed permutations.
+      separate_networks: separate shift and log-scale networks per coupling
+        (RealNVP's `s` and `t`; see `DenseConditioner`).
+      batch_norm: batch normalization in the coupling networks; train with
+        `flow(x, training=True)` (the layer's call), since `log_prob` and
+        `sample` run in inference mode.
     """
 
     event_ndims = 1
@@ -44,6 +49,8 @@ class RealNVP(FlowModel):
         scale_activation="tanh",
         conditional_size=0,
         permutation_seed=0,
+        separate_networks=False,
+        batch_norm=False,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -56,6 +63,8 @@ class RealNVP(FlowModel):
         self.scale_activation = scale_activation
         self.conditional_size = int(conditional_size)
         self.permutation_seed = int(permutation_seed)
+        self.separate_networks = bool(separate_networks)
+        self.batch_norm = bool(batch_norm)
         rng = np.random.default_rng(self.permutation_seed)
         self.permutations = [
             rng.permutation(self.event_size).astype(np.int32) for _ in range(2 * self.num_blocks)
@@ -70,6 +79,8 @@ class RealNVP(FlowModel):
                 num_masked=half if i % 2 == 0 else -half,
                 scale_activation=scale_activation,
                 conditional_channels=conditional_size,
+                separate_networks=self.separate_networks,
+                batch_norm=self.batch_norm,
                 name=f"coupling{i}",
                 dtype=self.dtype_policy,
             )
@@ -102,4 +113,6 @@ class RealNVP(FlowModel):
             "scale_activation": self.scale_activation,
             "conditional_size": self.conditional_size,
             "permutation_seed": self.permutation_seed,
+            "separate_networks": self.separate_networks,
+            "batch_norm": self.batch_norm,
         }

@@ -56,6 +56,8 @@ class GLF(LatentFlowAutoEncoder):
       flow_blocks: coupling blocks of the latent flow (4).
       flow_hidden_units: k, the couplings' width (None: 64 for C = 1, else 256).
       flow_hidden_layers: hidden layers per coupling network (2, i.e. 3 layers).
+      flow_separate_networks: separate `s` and `t` networks per coupling (the authors' code).
+      flow_batch_norm: batch norm in the coupling networks (the authors' code).
       beta: weight of the reconstruction loss, and the joint's decoder precision.
       stop_gradient: stop the NLL's gradient at the latent (GLF); False is regularized GLF.
       reconstruction_loss: "mse" (sum of squared errors), "bce" or "perceptual".
@@ -79,6 +81,8 @@ class GLF(LatentFlowAutoEncoder):
         flow_blocks=4,
         flow_hidden_units=None,
         flow_hidden_layers=2,
+        flow_separate_networks=True,
+        flow_batch_norm=True,
         beta=1.0,
         stop_gradient=True,
         reconstruction_loss="mse",
@@ -97,6 +101,8 @@ class GLF(LatentFlowAutoEncoder):
             flow_blocks=flow_blocks,
             flow_hidden_units=flow_hidden_units,
             flow_hidden_layers=flow_hidden_layers,
+            flow_separate_networks=flow_separate_networks,
+            flow_batch_norm=flow_batch_norm,
             num_bits=num_bits,
             **kwargs,
         )
@@ -149,9 +155,9 @@ class GLF(LatentFlowAutoEncoder):
             loss = self.perceptual_distance(y, reconstruction)
         return loss, mse
 
-    def latent_log_prob(self, z):
+    def latent_log_prob(self, z, training=False):
         """`log p_flow(z)`, eq. (1)."""
-        return self.flow.log_prob(z)
+        return self.flow_log_prob(z, training=training)
 
     def per_example_terms(self, images, training=False, seed=None):
         y = self.unit_images(images, seed=seed)
@@ -159,7 +165,9 @@ class GLF(LatentFlowAutoEncoder):
         logits = self.decoder(z, training=training)
         reconstruction, mse = self.reconstruction_terms(y, logits)
         # GLF's stop-gradient (section 3.3): the NLL trains the flow, not the encoder.
-        latent_log_prob = self.latent_log_prob(tf.stop_gradient(z) if self.stop_gradient else z)
+        latent_log_prob = self.latent_log_prob(
+            tf.stop_gradient(z) if self.stop_gradient else z, training=training
+        )
         joint = self._joint_log_prob(y, logits, latent_log_prob)
         return {
             "loss": self.beta * reconstruction - latent_log_prob,

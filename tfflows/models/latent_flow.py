@@ -41,6 +41,10 @@ class LatentFlowAutoEncoder(GenerativeModel):
       flow_blocks: coupling blocks of the latent flow (4).
       flow_hidden_units: k, the couplings' width (None: 64 for C = 1, else 256).
       flow_hidden_layers: hidden layers per coupling network (2, i.e. 3 layers).
+      flow_separate_networks: separate `s` and `t` networks per coupling (the
+        paper's section 3.1; the authors' code).
+      flow_batch_norm: batch norm after the couplings' hidden layers (the
+        authors' code). See `tfflows.layers.DenseConditioner` for both.
       encoder_outputs_per_latent: 1 (a point) or 2 (a Gaussian's mean and log-scale).
       num_bits: bit depth the model sees.
     """
@@ -54,6 +58,8 @@ class LatentFlowAutoEncoder(GenerativeModel):
         flow_blocks=4,
         flow_hidden_units=None,
         flow_hidden_layers=2,
+        flow_separate_networks=True,
+        flow_batch_norm=True,
         encoder_outputs_per_latent=1,
         num_bits=8,
         **kwargs,
@@ -67,6 +73,8 @@ class LatentFlowAutoEncoder(GenerativeModel):
         self.flow_blocks = int(flow_blocks)
         self.flow_hidden_units = int(flow_hidden_units or default_k)
         self.flow_hidden_layers = int(flow_hidden_layers)
+        self.flow_separate_networks = bool(flow_separate_networks)
+        self.flow_batch_norm = bool(flow_batch_norm)
         self.encoder = infogan_encoder(
             self.image_shape,
             encoder_outputs_per_latent * self.latent_dim,
@@ -81,8 +89,15 @@ class LatentFlowAutoEncoder(GenerativeModel):
             num_blocks=self.flow_blocks,
             hidden_units=self.flow_hidden_units,
             num_hidden_layers=self.flow_hidden_layers,
+            separate_networks=self.flow_separate_networks,
+            batch_norm=self.flow_batch_norm,
             name="flow",
         )
+
+    def flow_log_prob(self, z, training=False):
+        """`log p_flow(z)`; in training mode the flow's batch norms use the batch's statistics."""
+        u, log_det = self.flow(z, training=training)  # the layer's call carries `training`
+        return self.flow.base_log_prob(u) + log_det
 
     def decode(self, latents):
         """Latents to float32 images `G(z)` in [0, 1] (Table 3's sigmoid output)."""
@@ -117,4 +132,6 @@ class LatentFlowAutoEncoder(GenerativeModel):
             "flow_blocks": self.flow_blocks,
             "flow_hidden_units": self.flow_hidden_units,
             "flow_hidden_layers": self.flow_hidden_layers,
+            "flow_separate_networks": self.flow_separate_networks,
+            "flow_batch_norm": self.flow_batch_norm,
         }

@@ -47,6 +47,8 @@ class VAEFlowPrior(LatentFlowAutoEncoder):
       flow_blocks: coupling blocks of the flow prior (4).
       flow_hidden_units: k (None: 64 for C = 1, else 256).
       flow_hidden_layers: hidden layers per coupling network (2, i.e. 3 layers).
+      flow_separate_networks: separate `s` and `t` networks per coupling (the authors' code).
+      flow_batch_norm: batch norm in the coupling networks (the authors' code).
       beta: decoder precision (initial value if learned; Table 1 uses 1).
       learn_beta: train beta with the rest.
       num_bits: bit depth the model sees.
@@ -64,6 +66,8 @@ class VAEFlowPrior(LatentFlowAutoEncoder):
         flow_blocks=4,
         flow_hidden_units=None,
         flow_hidden_layers=2,
+        flow_separate_networks=True,
+        flow_batch_norm=True,
         beta=1.0,
         learn_beta=False,
         num_bits=8,
@@ -77,6 +81,8 @@ class VAEFlowPrior(LatentFlowAutoEncoder):
             flow_blocks=flow_blocks,
             flow_hidden_units=flow_hidden_units,
             flow_hidden_layers=flow_hidden_layers,
+            flow_separate_networks=flow_separate_networks,
+            flow_batch_norm=flow_batch_norm,
             encoder_outputs_per_latent=2,
             num_bits=num_bits,
             **kwargs,
@@ -106,7 +112,7 @@ class VAEFlowPrior(LatentFlowAutoEncoder):
         mean, log_scale = self.posterior(y, training=training)
         z = reparameterized_sample(mean, log_scale, seed)
         reconstruction, mse = self._reconstruction_log_prob(y, z, training=training)
-        prior = self.flow.log_prob(z)
+        prior = self.flow_log_prob(z, training=training)
         posterior = gaussian_log_prob(z, mean, log_scale, 1)
         elbo = reconstruction + prior - posterior  # eq. (4), one sample
         return {
