@@ -45,6 +45,9 @@ def parse_args(argv=None):
     p.add_argument("--variants", default=",".join(VARIANTS))
     p.add_argument("--epochs", type=int, default=23, help="23: what 30 minutes train here")
     p.add_argument("--num_fid_samples", type=int, default=0)
+    p.add_argument(
+        "--fid_cache", default=None, help=".npz caching the test images' Inception statistics"
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--output", default=None)
     return p.parse_args(argv)
@@ -143,7 +146,9 @@ def main(argv=None):
                     for i in range(args.num_fid_samples // 500)
                 ]
             )
-            row["fid"] = frechet_inception_distance(test_images, samples, verbose=False)
+            row["fid"] = frechet_inception_distance(
+                test_images, samples, real_cache_path=args.fid_cache, verbose=False
+            )
         rows[name] = row
         print(name, json.dumps(row["final"]), row.get("fid", ""), flush=True)
     text = json.dumps(
