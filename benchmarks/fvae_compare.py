@@ -71,6 +71,9 @@ def parse_args(argv=None):
         default=None,
         help="cache of the test images' Inception statistics (computed once, not per model)",
     )
+    p.add_argument(
+        "--save_dir", default=None, help="write each trained model's weights here (NAME.weights.h5)"
+    )
     p.add_argument("--isolate", type=int, default=1, help="one Python process per model (1/0)")
     p.add_argument("--output", default=None)
     return p.parse_args(argv)
@@ -124,6 +127,9 @@ def run_model(name, args, image_shape):
         train.repeat(), epochs=1, steps_per_epoch=10**9, callbacks=[budget], verbose=0
     )
     seconds = time.perf_counter() - budget.start
+    if args.save_dir:
+        os.makedirs(args.save_dir, exist_ok=True)
+        model.save_weights(os.path.join(args.save_dir, f"{name}.weights.h5"))
     model.sample(100, args.temperature, seed=1)  # warm-up
     start = time.perf_counter()
     model.sample(100, args.temperature, seed=2)

@@ -142,6 +142,30 @@ def test_fvae_log_det_is_the_autodiff_jacobian_and_loss_is_eq15(fvae64):
     np.testing.assert_allclose(terms["loss"], eq15, rtol=1e-10)
 
 
+@pytest.mark.parametrize("kernel_size", [3, 1])
+def test_fvae_flow_couples_spatial_positions(kernel_size):
+    """F's latent at one position depends on `w` at another (a prior over whole images).
+
+    With the default 3x3 couplings it does; with 1x1 couplings (and no squeeze in F,
+    since E squeezed) nothing in F mixes positions, which the test pins down exactly."""
+    keras.utils.set_random_seed(0)
+    model = models.get(
+        "fvae", (4, 4, 2), encoder_blocks=1, dtype="float64", **TINY, flow_kernel_size=kernel_size
+    )
+    rng = np.random.default_rng(1)
+    for v in model.flow.trainable_variables:  # away from the identity of zero-init couplings
+        v.assign(v + 0.3 * rng.standard_normal(v.shape))
+    w = tf.constant(rng.standard_normal((1, 2, 2, 8)), F64)
+    with tf.GradientTape() as tape:
+        tape.watch(w)
+        z = model.flow.inverse(w)
+    cross = tape.jacobian(z, w)[0, 0, 0, :, 0, 1, 1, :]  # d z[0, 0] / d w[1, 1]
+    if kernel_size == 1:
+        np.testing.assert_array_equal(cross, 0.0)
+    else:
+        assert float(tf.reduce_max(tf.abs(cross))) > 1e-2
+
+
 def test_fvae_sigma2_normaliser_stops_it_growing(fvae64):
     model, images = fvae64
     y = model.model_space(images, 4)

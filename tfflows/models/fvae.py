@@ -35,8 +35,14 @@ F(E(x))` (= `F_x(0)`), the latent the paper interpolates in (Figures 3, 5, 6).
 Architecture (Experiments): `E` = B blocks of (squeeze, residual steps
 `x + CNN(x)`), `G` its mirror with an optional `tanh`, `F` a Glow-like
 multi-scale flow (actnorm, 1x1 conv, additive coupling as in the author's
-Keras reference; learned prior at each split), shallower and with smaller
-kernels than Glow. Since E already squeezes, F splits without squeezing.
+Keras reference; learned prior at each split), shallower than Glow. Since E
+already squeezes, F splits without squeezing. Its coupling networks are the
+reference's 3x3 -> 1x1 -> 3x3 convolutions (`flow_kernel_size=3`): the paper's
+"smaller kernel size" is not taken to mean 1x1, because without a squeeze
+every other part of F (actnorm, 1x1 convolution, split) acts on each spatial
+position alone, so 1x1 couplings would make the prior of `w` a product of
+independent per-position densities and samples a patchwork of unrelated
+patches (30 minutes on MNIST: FID 240 at an ELBO of 2.50 bits/dim).
 """
 
 import math
@@ -85,7 +91,8 @@ class FVAE(ConditionalFlowVAE):
       flow_levels: levels of F (None: up to 3, while splits keep 2 channels).
       flow_steps: steps per level of F.
       flow_hidden_units: width of F's coupling networks.
-      flow_kernel_size: first and last kernel of F's coupling networks (Glow: 3).
+      flow_kernel_size: first and last kernel of F's coupling networks (Glow and the
+        reference: 3; 1 makes F act on each spatial position independently).
       coupling: "additive" (the author's reference) or "affine".
       sigma1: initial posterior noise scale.
       sigma2: initial decoder standard deviation.
@@ -107,7 +114,7 @@ class FVAE(ConditionalFlowVAE):
         flow_levels=None,
         flow_steps=4,
         flow_hidden_units=64,
-        flow_kernel_size=1,
+        flow_kernel_size=3,
         coupling="additive",
         sigma1=0.1,
         sigma2=0.1,
