@@ -14,7 +14,8 @@ Then, per model:
   - FID of `--num_fid_samples` samples (temperature `--temperature`) against
     the test images, with the standard Inception (biased upwards for few samples:
     compare models at equal sample counts only);
-  - images/s: training throughput over the budget, and sampling throughput.
+  - images/s: training throughput over the budget, and sampling throughput;
+  - FIDs at `--extra_temperatures`, and f-VAE's learned sigma1 and sigma2.
 
 Usage:
   python -m benchmarks.fvae_compare --data_dir=/path/to/mnist --minutes=30 --output=cmp.json
@@ -36,7 +37,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 
 from tfflows import data, models  # noqa: E402
-from tfflows.training.evaluation import evaluate  # noqa: E402
+from tfflows.training.evaluation import evaluate, sample_fid  # noqa: E402
 
 WIDTHS = (8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256)
 
@@ -64,6 +65,11 @@ def parse_args(argv=None):
     p.add_argument("--num_eval", type=int, default=2000, help="test images for bits/dim")
     p.add_argument("--num_fid_samples", type=int, default=10000)
     p.add_argument("--temperature", type=float, default=1.0)
+    p.add_argument(
+        "--extra_temperatures",
+        default="",
+        help="comma-separated temperatures of further FIDs (the f-VAE paper samples at 0.8 too)",
+    )
     p.add_argument("--jit_compile", type=int, default=0, help="XLA loss and gradients (1/0)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(
@@ -146,7 +152,28 @@ def run_model(name, args, image_shape):
         fid_cache_dir=args.fid_cache_dir,
         verbose=False,
     )
+    fid_options = dict(
+        data_dir=args.data_dir,
+        max_examples=args.num_eval,
+        num_samples=args.num_fid_samples,
+        seed=args.seed,
+        fid_cache_dir=args.fid_cache_dir,
+        verbose=False,
+    )
+    sweep = {
+        t: sample_fid(model, args.dataset, "test", temperature=float(t), **fid_options)
+        for t in args.extra_temperatures.split(",")
+        if t and args.num_fid_samples
+    }
+    learned_scales = {
+        name: float(keras.ops.exp(getattr(model, f"log_{name}")))
+        for name in ("sigma1", "sigma2")
+        if hasattr(model, f"log_{name}")
+    }
     return {
+        **learned_scales,
+        "fid_at_temperature": {t: r["fid"] for t, r in sweep.items()},
+        "nonfinite_samples_at_temperature": {t: r["nonfinite_samples"] for t, r in sweep.items()},
         "model": name,
         "parameters": int(count),
         "width": width,

@@ -9,7 +9,7 @@ import tensorflow as tf
 
 from tfflows import models
 from tfflows.metrics import fid
-from tfflows.training import evaluate
+from tfflows.training import evaluate, sample_fid
 
 
 @pytest.fixture
@@ -87,3 +87,16 @@ def test_nonfinite_samples_are_counted(vae, counted_features, monkeypatch):
     )
     assert results["nonfinite_samples"] == 2
     assert np.isfinite(results["fid"])
+
+
+def test_temperature_sweep_reuses_the_real_statistics(vae, counted_features, tmp_path):
+    common = dict(max_examples=20, batch_size=20, fid_cache_dir=str(tmp_path), verbose=False)
+    full = evaluate(vae, "digits", "test", num_fid_samples=20, seed=5, **common)
+    sweep = [
+        sample_fid(vae, "digits", "test", num_samples=20, temperature=t, seed=5, **common)
+        for t in (1.0, 0.5)
+    ]
+    assert counted_features == [20, 20, 20, 20]  # real images once, then three sample sets
+    assert sweep[0]["fid"] == pytest.approx(full["fid"], rel=1e-12)  # same samples, same FID
+    assert [r["temperature"] for r in sweep] == [1.0, 0.5]
+    assert sweep[1]["fid"] != pytest.approx(sweep[0]["fid"], rel=1e-6)

@@ -13,7 +13,7 @@ from tfflows.training.distribution import (
     make_strategy,
     worker_id,
 )
-from tfflows.training.evaluation import SavedModelClient, evaluate
+from tfflows.training.evaluation import SavedModelClient, evaluate, sample_fid
 from tfflows.training.train import build_model, image_shape_of, train
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "image_shape_of",
     "is_chief",
     "make_strategy",
+    "sample_fid",
     "step_halving",
     "train",
     "worker_id",

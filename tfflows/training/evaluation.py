@@ -9,7 +9,7 @@ from tfflows import data
 from tfflows.metrics import frechet_inception_distance
 from tfflows.visualization import to_uint8
 
-__all__ = ["SavedModelClient", "evaluate"]
+__all__ = ["SavedModelClient", "evaluate", "sample_fid"]
 
 
 class SavedModelClient:
@@ -66,11 +66,8 @@ def evaluate(
       (a flow's inverse can overflow at high temperature); they count as
       black or white pixels (`tfflows.visualization.to_uint8`).
     """
-    images = data.load(dataset, split, data_dir=data_dir, pad_to=pad_to, batch_size=batch_size)
-    if max_examples:
-        images = images.unbatch().take(max_examples).batch(batch_size)
-    log_likelihoods = [np.asarray(model.log_prob(batch)) for batch in images]
-    log_likelihood = np.concatenate(log_likelihoods)
+    images = _real_images(dataset, split, data_dir, pad_to, batch_size, max_examples)
+    log_likelihood = np.concatenate([np.asarray(model.log_prob(batch)) for batch in images])
     dims = math.prod(model.image_shape)
     results = {
         "likelihood": model.likelihood_kind,
@@ -81,24 +78,77 @@ def evaluate(
         "split": split,
     }
     if num_fid_samples:
-        generated = np.concatenate(
-            [
-                np.asarray(
-                    model.sample(
-                        min(batch_size, num_fid_samples - start), temperature, seed=seed + start
-                    )
-                )
-                for start in range(0, num_fid_samples, batch_size)
-            ]
+        results.update(
+            sample_fid(
+                model,
+                dataset,
+                split,
+                data_dir=data_dir,
+                pad_to=pad_to,
+                batch_size=batch_size,
+                max_examples=max_examples,
+                num_samples=num_fid_samples,
+                temperature=temperature,
+                seed=seed,
+                fid_cache_dir=fid_cache_dir,
+                verbose=verbose,
+            )
         )
-        cache = None
-        if fid_cache_dir:
-            first = f"-first{max_examples}" if max_examples else ""
-            cache = f"{fid_cache_dir}/{dataset}-{split}-pad{pad_to or 0}{first}.npz"
-        generated_uint8 = to_uint8(generated, value_range=(0.0, 1.0))
-        results["nonfinite_samples"] = int(np.sum(~np.isfinite(generated).all(axis=(1, 2, 3))))
-        results["fid"] = frechet_inception_distance(
-            images, generated_uint8, real_cache_path=cache, verbose=verbose
-        )
-        results["num_fid_samples"] = int(num_fid_samples)
     return results
+
+
+def sample_fid(
+    model,
+    dataset,
+    split="test",
+    *,
+    data_dir=None,
+    pad_to=None,
+    batch_size=100,
+    max_examples=None,
+    num_samples=10000,
+    temperature=1.0,
+    seed=0,
+    fid_cache_dir=None,
+    verbose=True,
+):
+    """FID of `num_samples` samples at `temperature` against a split's images.
+
+    The arguments are `evaluate`'s (`max_examples`: the first N real images).
+    Call it once per temperature for a sweep: with `fid_cache_dir` the real
+    images go through Inception only once.
+
+    Returns:
+      A dict with `fid`, `num_fid_samples`, `temperature` and `nonfinite_samples`.
+    """
+    generated = np.concatenate(
+        [
+            np.asarray(
+                model.sample(min(batch_size, num_samples - start), temperature, seed=seed + start)
+            )
+            for start in range(0, num_samples, batch_size)
+        ]
+    )
+    cache = None
+    if fid_cache_dir:
+        first = f"-first{max_examples}" if max_examples else ""
+        cache = f"{fid_cache_dir}/{dataset}-{split}-pad{pad_to or 0}{first}.npz"
+    images = _real_images(dataset, split, data_dir, pad_to, batch_size, max_examples)
+    return {
+        "fid": frechet_inception_distance(
+            images,
+            to_uint8(generated, value_range=(0.0, 1.0)),
+            real_cache_path=cache,
+            verbose=verbose,
+        ),
+        "num_fid_samples": int(num_samples),
+        "temperature": float(temperature),
+        "nonfinite_samples": int(np.sum(~np.isfinite(generated).all(axis=(1, 2, 3)))),
+    }
+
+
+def _real_images(dataset, split, data_dir, pad_to, batch_size, max_examples):
+    images = data.load(dataset, split, data_dir=data_dir, pad_to=pad_to, batch_size=batch_size)
+    if max_examples:
+        images = images.unbatch().take(max_examples).batch(batch_size)
+    return images
