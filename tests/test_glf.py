@@ -55,6 +55,27 @@ def test_defaults_follow_the_paper():
         models.get("glf", (30, 30, 1))
 
 
+@pytest.mark.parametrize("name", ["glf", "vae_flow_prior"])
+def test_autoencoder_init_stddev_draws_every_kernel_from_that_normal(name):
+    """The authors' code initialises every conv and linear kernel N(0, 0.02^2), biases 0."""
+    model = models.get(name, (28, 28, 1), autoencoder_init_stddev=0.02)
+    default = models.get(name, (28, 28, 1))
+    pairs = [
+        (a, b)
+        for net, ref in ((model.encoder, default.encoder), (model.decoder, default.decoder))
+        for a, b in zip(net.weights, ref.weights)
+        if a.path.endswith("kernel")
+    ]
+    assert len(pairs) == 8  # per network: 2 convs (transposed in G) and 2 dense layers
+    for kernel, glorot in pairs:
+        assert np.std(kernel.numpy()) == pytest.approx(0.02, rel=0.1), kernel.path
+        assert abs(np.std(glorot.numpy()) - 0.02) > 0.003, glorot.path  # the test can tell
+    biases = [w for w in model.encoder.weights + model.decoder.weights if w.path.endswith("bias")]
+    assert biases and all(not np.any(b.numpy()) for b in biases)
+    clone = type(model).from_config(model.get_config())
+    assert clone.autoencoder_init_stddev == 0.02 and default.autoencoder_init_stddev is None
+
+
 def test_stop_gradient_keeps_the_nll_off_the_encoder(digits):
     x = digits[:32]
     glf, regularized = tiny("glf"), tiny("glf_regularized")

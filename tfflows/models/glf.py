@@ -58,6 +58,8 @@ class GLF(LatentFlowAutoEncoder):
       flow_hidden_layers: hidden layers per coupling network (2, i.e. 3 layers).
       flow_separate_networks: separate `s` and `t` networks per coupling (the authors' code).
       flow_batch_norm: batch norm in the coupling networks (the authors' code).
+      autoencoder_init_stddev: None for Keras' initialisers, or `s` for N(0, s^2)
+        auto-encoder kernels (the authors' code: 0.02).
       beta: weight of the reconstruction loss, and the joint's decoder precision.
       stop_gradient: stop the NLL's gradient at the latent (GLF); False is regularized GLF.
       reconstruction_loss: "mse" (sum of squared errors), "bce" or "perceptual".
@@ -83,6 +85,7 @@ class GLF(LatentFlowAutoEncoder):
         flow_hidden_layers=2,
         flow_separate_networks=True,
         flow_batch_norm=True,
+        autoencoder_init_stddev=None,
         beta=1.0,
         stop_gradient=True,
         reconstruction_loss="mse",
@@ -103,6 +106,7 @@ class GLF(LatentFlowAutoEncoder):
             flow_hidden_layers=flow_hidden_layers,
             flow_separate_networks=flow_separate_networks,
             flow_batch_norm=flow_batch_norm,
+            autoencoder_init_stddev=autoencoder_init_stddev,
             num_bits=num_bits,
             **kwargs,
         )

@@ -21,6 +21,10 @@ as fast on CPUs (see its module doc); the function is Dense's. The last
 transposed conv (64 -> C channels) is `tfflows.layers.ShiftedConv2DTranspose`,
 Keras' layer computed as one matmul and shifted sums on CPUs.
 
+Initialisation: Keras' defaults (Glorot-uniform kernels, zero biases), or
+with `init_stddev=0.02` the authors' code's (every conv, transposed conv
+and linear kernel N(0, 0.02^2), zero biases: the DCGAN/InfoGAN recipe).
+
 The decoder here returns the *logits* of Table 3's sigmoid output, so that a
 binary cross-entropy reconstruction is computed stably from them; the models
 apply the sigmoid for images.
@@ -37,6 +41,12 @@ def _batch_norm():
     return keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5)
 
 
+def _kernel_initializer(init_stddev):
+    if init_stddev is None:
+        return "glorot_uniform"
+    return keras.initializers.RandomNormal(stddev=float(init_stddev))
+
+
 def check_infogan_shape(image_shape):
     """`(M, M_w)`: the sides after the two stride-2 layers; they must divide by 4."""
     height, width, _ = image_shape
@@ -47,27 +57,45 @@ def check_infogan_shape(image_shape):
     return height // 4, width // 4
 
 
-def infogan_encoder(image_shape, outputs, filters=(64, 128), hidden_units=1024, name="encoder"):
+def infogan_encoder(
+    image_shape,
+    outputs,
+    filters=(64, 128),
+    hidden_units=1024,
+    init_stddev=None,
+    name="encoder",
+):
     """Table 3's encoder: images in [0, 1] `[N, H, W, C]` to `[N, outputs]`."""
     check_infogan_shape(image_shape)
+    init = dict(kernel_initializer=_kernel_initializer(init_stddev))
     inputs = keras.Input(image_shape)
-    h = keras.layers.Conv2D(filters[0], 4, strides=2, padding="same", activation="relu")(inputs)
-    h = keras.layers.Conv2D(filters[1], 4, strides=2, padding="same")(h)
+    h = keras.layers.Conv2D(filters[0], 4, strides=2, padding="same", activation="relu", **init)(
+        inputs
+    )
+    h = keras.layers.Conv2D(filters[1], 4, strides=2, padding="same", **init)(h)
     h = keras.layers.ReLU()(_batch_norm()(h))
     h = keras.layers.Flatten()(h)
-    h = keras.layers.ReLU()(_batch_norm()(Linear(hidden_units)(h)))
-    return keras.Model(inputs, keras.layers.Dense(outputs)(h), name=name)
+    h = keras.layers.ReLU()(_batch_norm()(Linear(hidden_units, **init)(h)))
+    return keras.Model(inputs, keras.layers.Dense(outputs, **init)(h), name=name)
 
 
-def infogan_decoder(image_shape, latent_dim, filters=(64, 128), hidden_units=1024, name="decoder"):
+def infogan_decoder(
+    image_shape,
+    latent_dim,
+    filters=(64, 128),
+    hidden_units=1024,
+    init_stddev=None,
+    name="decoder",
+):
     """Table 3's decoder: latents `[N, latent_dim]` to image logits `[N, H, W, C]`."""
     rows, cols = check_infogan_shape(image_shape)
+    init = dict(kernel_initializer=_kernel_initializer(init_stddev))
     inputs = keras.Input((latent_dim,))
-    h = keras.layers.ReLU()(_batch_norm()(keras.layers.Dense(hidden_units)(inputs)))
-    h = keras.layers.Dense(filters[1] * rows * cols)(h)
+    h = keras.layers.ReLU()(_batch_norm()(keras.layers.Dense(hidden_units, **init)(inputs)))
+    h = keras.layers.Dense(filters[1] * rows * cols, **init)(h)
     h = keras.layers.ReLU()(_batch_norm()(h))
     h = keras.layers.Reshape((rows, cols, filters[1]))(h)
-    h = keras.layers.Conv2DTranspose(filters[0], 4, strides=2, padding="same")(h)
+    h = keras.layers.Conv2DTranspose(filters[0], 4, strides=2, padding="same", **init)(h)
     h = keras.layers.ReLU()(_batch_norm()(h))
-    logits = ShiftedConv2DTranspose(image_shape[-1], 4, strides=2, padding="same")(h)
+    logits = ShiftedConv2DTranspose(image_shape[-1], 4, strides=2, padding="same", **init)(h)
     return keras.Model(inputs, logits, name=name)

@@ -45,6 +45,8 @@ class LatentFlowAutoEncoder(GenerativeModel):
         paper's section 3.1; the authors' code).
       flow_batch_norm: batch norm after the couplings' hidden layers (the
         authors' code). See `tfflows.layers.DenseConditioner` for both.
+      autoencoder_init_stddev: None for Keras' initialisers; a float `s` draws
+        the auto-encoder's kernels from N(0, s^2) (the authors' code: 0.02).
       encoder_outputs_per_latent: 1 (a point) or 2 (a Gaussian's mean and log-scale).
       num_bits: bit depth the model sees.
     """
@@ -60,6 +62,7 @@ class LatentFlowAutoEncoder(GenerativeModel):
         flow_hidden_layers=2,
         flow_separate_networks=True,
         flow_batch_norm=True,
+        autoencoder_init_stddev=None,
         encoder_outputs_per_latent=1,
         num_bits=8,
         **kwargs,
@@ -75,15 +78,18 @@ class LatentFlowAutoEncoder(GenerativeModel):
         self.flow_hidden_layers = int(flow_hidden_layers)
         self.flow_separate_networks = bool(flow_separate_networks)
         self.flow_batch_norm = bool(flow_batch_norm)
+        self.autoencoder_init_stddev = (
+            None if autoencoder_init_stddev is None else float(autoencoder_init_stddev)
+        )
+        networks = dict(
+            filters=self.filters,
+            hidden_units=self.hidden_units,
+            init_stddev=self.autoencoder_init_stddev,
+        )
         self.encoder = infogan_encoder(
-            self.image_shape,
-            encoder_outputs_per_latent * self.latent_dim,
-            self.filters,
-            self.hidden_units,
+            self.image_shape, encoder_outputs_per_latent * self.latent_dim, **networks
         )
-        self.decoder = infogan_decoder(
-            self.image_shape, self.latent_dim, self.filters, self.hidden_units
-        )
+        self.decoder = infogan_decoder(self.image_shape, self.latent_dim, **networks)
         self.flow = RealNVP(
             self.latent_dim,
             num_blocks=self.flow_blocks,
@@ -134,4 +140,5 @@ class LatentFlowAutoEncoder(GenerativeModel):
             "flow_hidden_layers": self.flow_hidden_layers,
             "flow_separate_networks": self.flow_separate_networks,
             "flow_batch_norm": self.flow_batch_norm,
+            "autoencoder_init_stddev": self.autoencoder_init_stddev,
         }

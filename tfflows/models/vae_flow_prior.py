@@ -49,6 +49,8 @@ class VAEFlowPrior(LatentFlowAutoEncoder):
       flow_hidden_layers: hidden layers per coupling network (2, i.e. 3 layers).
       flow_separate_networks: separate `s` and `t` networks per coupling (the authors' code).
       flow_batch_norm: batch norm in the coupling networks (the authors' code).
+      autoencoder_init_stddev: None for Keras' initialisers, or `s` for N(0, s^2)
+        auto-encoder kernels (the authors' code: 0.02).
       beta: decoder precision (initial value if learned; Table 1 uses 1).
       learn_beta: train beta with the rest.
       num_bits: bit depth the model sees.
@@ -68,6 +70,7 @@ class VAEFlowPrior(LatentFlowAutoEncoder):
         flow_hidden_layers=2,
         flow_separate_networks=True,
         flow_batch_norm=True,
+        autoencoder_init_stddev=None,
         beta=1.0,
         learn_beta=False,
         num_bits=8,
@@ -83,6 +86,7 @@ class VAEFlowPrior(LatentFlowAutoEncoder):
             flow_hidden_layers=flow_hidden_layers,
             flow_separate_networks=flow_separate_networks,
             flow_batch_norm=flow_batch_norm,
+            autoencoder_init_stddev=autoencoder_init_stddev,
             encoder_outputs_per_latent=2,
             num_bits=num_bits,
             **kwargs,
