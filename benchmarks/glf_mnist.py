@@ -63,6 +63,12 @@ def parse_args(argv=None):
         "--lr_halve_after", type=int, default=None, help="default: 50 (GLF), 100 (VAE variants)"
     )
     p.add_argument("--latent_dim", type=int, default=20, help="nz (section 4: 20 for MNIST)")
+    p.add_argument(
+        "--autoencoder_init_stddev",
+        type=float,
+        default=None,
+        help="N(0, s^2) auto-encoder kernels (the authors' code: 0.02); default Keras' init",
+    )
     p.add_argument("--num_fid_samples", type=int, default=10000)
     p.add_argument("--num_fid_real", type=int, default=10000, help="test images for FID")
     p.add_argument("--fid_batch_size", type=int, default=100)
@@ -132,6 +138,8 @@ class TimeBudget(keras.callbacks.Callback):
 
 def build(args):
     kwargs = {"latent_dim": args.latent_dim}
+    if args.model != "vae":
+        kwargs["autoencoder_init_stddev"] = args.autoencoder_init_stddev
     model = models.get(args.model, (28, 28, 1), **kwargs)
     model.compile(model.make_optimizer(args.learning_rate), jit_compile=bool(args.jit_compile))
     return model
@@ -240,6 +248,7 @@ def main(argv=None):
         "final_train_metrics": {k: float(v[-1]) for k, v in history.items()},
         "batch_size": args.batch_size,
         "latent_dim": args.latent_dim,
+        "autoencoder_init_stddev": args.autoencoder_init_stddev,
         "jit_compile": bool(args.jit_compile),
         "onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS"),
         "tensorflow": tf.__version__,
