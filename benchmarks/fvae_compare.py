@@ -140,28 +140,30 @@ def run_model(name, args, image_shape):
     start = time.perf_counter()
     model.sample(100, args.temperature, seed=2)
     sample_rate = 100 / (time.perf_counter() - start)
+    common = dict(
+        data_dir=args.data_dir,
+        max_examples=args.num_eval,
+        seed=args.seed,
+        fid_cache_dir=args.fid_cache_dir,
+        verbose=False,
+    )
     results = evaluate(
         model,
         args.dataset,
         "test",
-        data_dir=args.data_dir,
-        max_examples=args.num_eval,
         num_fid_samples=args.num_fid_samples,
         temperature=args.temperature,
-        seed=args.seed,
-        fid_cache_dir=args.fid_cache_dir,
-        verbose=False,
-    )
-    fid_options = dict(
-        data_dir=args.data_dir,
-        max_examples=args.num_eval,
-        num_samples=args.num_fid_samples,
-        seed=args.seed,
-        fid_cache_dir=args.fid_cache_dir,
-        verbose=False,
+        **common,
     )
     sweep = {
-        t: sample_fid(model, args.dataset, "test", temperature=float(t), **fid_options)
+        t: sample_fid(
+            model,
+            args.dataset,
+            "test",
+            num_samples=args.num_fid_samples,
+            temperature=float(t),
+            **common,
+        )
         for t in args.extra_temperatures.split(",")
         if t and args.num_fid_samples
     }
