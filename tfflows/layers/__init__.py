@@ -1,6 +1,7 @@
 """Keras 3 layers that own a flow's weights and build `tfflows.bijectors` from them."""
 
 from tfflows.layers.actnorm import ActNorm
+from tfflows.layers.batch_statistics import batch_statistics
 from tfflows.layers.conditioners import ConvConditioner, DenseConditioner
 from tfflows.layers.conv_transpose import ShiftedConv2DTranspose
 from tfflows.layers.coupling import Coupling
@@ -26,6 +27,7 @@ __all__ = [
     "RealNVP",
     "ShiftedConv2DTranspose",
     "UniformDequantization",
+    "batch_statistics",
     "initializing",
     "standard_normal",
 ]

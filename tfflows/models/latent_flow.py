@@ -9,6 +9,7 @@ objective, `encode` and the likelihood semantics.
 
 import tensorflow as tf
 
+from tfflows import layers
 from tfflows.layers import RealNVP
 from tfflows.models.base import GenerativeModel
 from tfflows.models.infogan_networks import infogan_decoder, infogan_encoder
@@ -113,9 +114,18 @@ class LatentFlowAutoEncoder(GenerativeModel):
         """`z = F(T eps)`, `eps ~ N(0, I)`: samples of the latent flow."""
         return self.flow.sample(num_samples, temperature=temperature, seed=seed)
 
-    def sample(self, num_samples, temperature=1.0, seed=None):
-        """`x = G(F(eps))`, `eps ~ N(0, T^2 I)`; the same seed gives the same images."""
-        return self.decode(self.sample_latents(num_samples, temperature, seed))
+    def sample(self, num_samples, temperature=1.0, seed=None, batch_statistics=False):
+        """`x = G(F(eps))`, `eps ~ N(0, T^2 I)`; the same seed gives the same images.
+
+        With `batch_statistics=True` the batch norms of the flow and the decoder
+        normalize with the statistics of this batch of samples (read-only; see
+        `tfflows.layers.batch_statistics`), as GLF's reference code samples: the
+        images then depend on `num_samples` too.
+        """
+        if not batch_statistics:
+            return self.decode(self.sample_latents(num_samples, temperature, seed))
+        with layers.batch_statistics([self.flow, self.decoder]):
+            return self.decode(self.sample_latents(num_samples, temperature, seed))
 
     def interpolate_images(self, images_a, images_b, num_steps=8):
         """`[num_steps, N, H, W, C]`: decoded points on the segments `encode(a)` to `encode(b)`."""
