@@ -6,8 +6,8 @@ setuptools.setup(
     name="tfflows",
     version="0.1.0",
     description=(
-        "Auto-encoders and normalizing flows (f-VAE, flow-decoder VAE, GLF, "
-        "VFlow, Glow) on TensorFlow, TensorFlow Probability and Keras 3."
+        "Auto-encoders and normalizing flows (f-VAE, GLF, Glow) on TensorFlow, "
+        "TensorFlow Probability and Keras 3."
     ),
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
