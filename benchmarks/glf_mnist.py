@@ -14,9 +14,20 @@ epochs (100 for the VAE variants, B.2), for `--epochs` epochs or until
   - reconstruction MSE per pixel on the test set, `mean((G(E(x)) - x/255)^2)`
     (the scale of the authors' `ToTensor` images).
 
-`--snapshot_minutes=30` also saves the weights after 30 minutes of a longer
-run and reports the same metrics for them (`snapshots` in the JSON), so one
-90-minute run answers both budgets. Real-image Inception statistics are
+`--protocols` names how samples are drawn for FID (each is measured):
+
+  - `standard`: `model.sample` with the batch norms' moving averages;
+  - `batch_statistics`: the flow's and decoder's batch norms normalize with
+    each batch of `--sample_batch_size` samples' statistics (read-only);
+  - `minmax`: each sample stretched to the full range, `(x - min) / (max - min)`;
+  - `reference`: both, GLF's reference sampling (generate_sample.py samples
+    in `train()` mode in batches of 500 and min-max scales every image; its
+    README computes FID on those images with TTUR's TF Inception).
+
+`--weights` evaluates saved weights (this script's `.weights.h5`) instead
+of training. `--snapshot_minutes=30` also saves the weights after 30 minutes
+of a longer run and reports the same metrics for them (`snapshots` in the
+JSON), so one 90-minute run answers both budgets. Real-image Inception statistics are
 computed once (cached in `--output`'s directory).
 
 Usage:
@@ -49,6 +60,13 @@ from tfflows.training.callbacks import step_halving  # noqa: E402
 from tfflows.visualization import to_uint8  # noqa: E402
 
 MODELS = ("glf", "glf_regularized", "vae_flow_prior", "vae")
+# Sampling protocol: (batch norms with each batch's statistics, per-image min-max stretch).
+PROTOCOLS = {
+    "standard": (False, False),
+    "batch_statistics": (True, False),
+    "minmax": (False, True),
+    "reference": (True, True),
+}
 
 
 def parse_args(argv=None):
@@ -60,7 +78,11 @@ def parse_args(argv=None):
     p.add_argument("--batch_size", type=int, default=256)
     p.add_argument("--learning_rate", type=float, default=1e-3)
     p.add_argument(
-        "--lr_halve_after", type=int, default=None, help="default: 50 (GLF), 100 (VAE variants)"
+        "--lr_halve_after",
+        type=int,
+        nargs="*",
+        default=None,
+        help="epochs after which the learning rate halves; default: 50 (GLF), 100 (VAE variants)",
     )
     p.add_argument("--latent_dim", type=int, default=20, help="nz (section 4: 20 for MNIST)")
     p.add_argument(
@@ -72,7 +94,22 @@ def parse_args(argv=None):
     p.add_argument("--num_fid_samples", type=int, default=10000)
     p.add_argument("--num_fid_real", type=int, default=10000, help="test images for FID")
     p.add_argument("--fid_batch_size", type=int, default=100)
+    p.add_argument(
+        "--fid_method",
+        choices=("sqrtm", "eigh"),
+        default="sqrtm",
+        help="FID's matrix square root: sqrtm as TTUR, or the faster eigh (equal up to rounding)",
+    )
     p.add_argument("--temperature", type=float, default=1.0)
+    p.add_argument(
+        "--protocols",
+        default="standard",
+        help=f"comma-separated sampling protocols for FID, of {sorted(PROTOCOLS)}",
+    )
+    p.add_argument("--sample_batch_size", type=int, default=500)
+    p.add_argument(
+        "--weights", nargs="*", default=(), help="evaluate these saved weights, no training"
+    )
     p.add_argument(
         "--snapshot_minutes",
         type=float,
@@ -160,37 +197,56 @@ def reconstruction_mse(model, images, batch_size=500):
     return float(np.mean(np.concatenate(errors)))
 
 
-def samples_uint8(model, count, temperature, batch_size=500, seed=0):
+def samples_uint8(model, count, temperature, protocol="standard", batch_size=500, seed=0):
+    batch_statistics, minmax = PROTOCOLS[protocol]
     batches = []
     for i, start in enumerate(range(0, count, batch_size)):
         n = min(batch_size, count - start)
-        images = model.sample(n, temperature=temperature, seed=seed * 1_000_003 + i).numpy()
+        kwargs = {"batch_statistics": True} if batch_statistics else {}
+        images = model.sample(n, temperature, seed=seed * 1_000_003 + i, **kwargs).numpy()
+        if minmax:
+            low = images.min(axis=(1, 2, 3), keepdims=True)
+            high = images.max(axis=(1, 2, 3), keepdims=True)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                images = (images - low) / (high - low)  # a flat image: NaN, black
         batches.append(to_uint8(images, value_range=(0.0, 1.0)))
     return np.concatenate(batches)
 
 
 def evaluate(model, test, real_statistics, args):
-    """FID (samples vs `real_statistics`) and test reconstruction MSE of `model` as it is now."""
+    """FID per sampling protocol (samples vs `real_statistics`) and test reconstruction MSE."""
     start = time.perf_counter()
-    mse = reconstruction_mse(model, test)
-    generated = samples_uint8(model, args.num_fid_samples, args.temperature, seed=args.seed)
-    fid = frechet_inception_distance(
-        real_statistics, generated, batch_size=args.fid_batch_size, verbose=False
-    )
-    return {
-        "fid": fid,
-        "test_reconstruction_mse_per_pixel": mse,
-        "evaluation_seconds": round(time.perf_counter() - start, 1),
-    }
+    result = {"test_reconstruction_mse_per_pixel": reconstruction_mse(model, test)}
+    fids = {}
+    for protocol in args.protocols.split(","):
+        generated = samples_uint8(
+            model,
+            args.num_fid_samples,
+            args.temperature,
+            protocol,
+            batch_size=args.sample_batch_size,
+            seed=args.seed,
+        )
+        fids[protocol] = frechet_inception_distance(
+            real_statistics,
+            generated,
+            batch_size=args.fid_batch_size,
+            verbose=False,
+            method=args.fid_method,
+        )
+    if "standard" in fids:
+        result["fid"] = fids["standard"]
+    result["fid_by_protocol"] = fids
+    result["evaluation_seconds"] = round(time.perf_counter() - start, 1)
+    return result
 
 
-def main(argv=None):
-    args = parse_args(argv)
-    keras.utils.set_random_seed(args.seed)
+def train(model, args, output_dir):
+    """Trains `model` under the budget; returns the run's facts, the final weights' path first."""
     halve_after = args.lr_halve_after
     if halve_after is None:
-        halve_after = 50 if args.model.startswith("glf") else 100
-    train = data.load(
+        halve_after = (50 if args.model.startswith("glf") else 100,)
+    images = data.load(
         "mnist",
         "train",
         data_dir=args.data_dir,
@@ -199,25 +255,49 @@ def main(argv=None):
         seed=args.seed,
         cache=True,
     )
-    model = build(args)
-    output_dir = os.path.dirname(os.path.abspath(args.output or "glf_mnist.json"))
     budget = TimeBudget(
         None if args.minutes is None else 60.0 * args.minutes,
         args.snapshot_minutes,
         lambda minutes: os.path.join(output_dir, f"{args.model}_{minutes:g}min.weights.h5"),
     )
     history = model.fit(
-        train,
+        images,
         epochs=args.epochs,
         verbose=2,
         callbacks=[
             budget,
             keras.callbacks.LearningRateScheduler(
-                step_halving(args.learning_rate, after=(halve_after,))
+                step_halving(args.learning_rate, after=halve_after)
             ),
         ],
     ).history
     train_seconds = budget.elapsed
+    final_path = os.path.join(output_dir, f"{args.model}_final.weights.h5")
+    model.save_weights(final_path)
+    return {
+        "weights": final_path,
+        "snapshots": budget.snapshots,
+        "lr_halve_after": list(halve_after),
+        "epochs_started": len(budget.epoch_seconds),
+        "steps": budget.steps,
+        "epochs_trained": round(budget.steps / math.ceil(60000 / args.batch_size), 2),
+        "train_seconds": round(train_seconds, 1),
+        "epoch_seconds": [round(s, 1) for s in budget.epoch_seconds],
+        "final_train_metrics": {k: float(v[-1]) for k, v in history.items()},
+    }
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    unknown = set(args.protocols.split(",")) - set(PROTOCOLS)
+    if unknown:
+        raise SystemExit(f"Unknown --protocols {sorted(unknown)}; known: {sorted(PROTOCOLS)}")
+    keras.utils.set_random_seed(args.seed)
+    model = build(args)
+    output_dir = os.path.dirname(os.path.abspath(args.output or "glf_mnist.json"))
+    result = {"model": args.model}
+    if not args.weights:
+        result.update(train(model, args, output_dir))
 
     test = test_arrays(args.data_dir)
     real = feature_statistics(
@@ -226,34 +306,32 @@ def main(argv=None):
         batch_size=args.fid_batch_size,
         verbose=False,
     )
-    final = evaluate(model, test, real, args)
-    final_weights = model.get_weights()
-    snapshots = []
-    for snapshot in budget.snapshots:
-        model.load_weights(snapshot["weights"])
-        snapshots.append({**snapshot, **evaluate(model, test, real, args)})
-    model.set_weights(final_weights)
-    result = {
-        "model": args.model,
-        **final,
-        "snapshots": snapshots,
-        "num_fid_samples": args.num_fid_samples,
-        "num_fid_real": int(min(args.num_fid_real, len(test))),
-        "temperature": args.temperature,
-        "epochs_started": len(budget.epoch_seconds),
-        "steps": budget.steps,
-        "epochs_trained": round(budget.steps / math.ceil(60000 / args.batch_size), 2),
-        "train_seconds": round(train_seconds, 1),
-        "epoch_seconds": [round(s, 1) for s in budget.epoch_seconds],
-        "final_train_metrics": {k: float(v[-1]) for k, v in history.items()},
-        "batch_size": args.batch_size,
-        "latent_dim": args.latent_dim,
-        "autoencoder_init_stddev": args.autoencoder_init_stddev,
-        "jit_compile": bool(args.jit_compile),
-        "onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS"),
-        "tensorflow": tf.__version__,
-        "cpus": os.cpu_count(),
-    }
+
+    def evaluate_weights(path):
+        model.load_weights(path)
+        return evaluate(model, test, real, args)
+
+    if args.weights:
+        result["evaluations"] = [{"weights": p, **evaluate_weights(p)} for p in args.weights]
+    else:
+        result.update(evaluate_weights(result["weights"]))
+        result["snapshots"] = [{**s, **evaluate_weights(s["weights"])} for s in result["snapshots"]]
+    result.update(
+        {
+            "num_fid_samples": args.num_fid_samples,
+            "num_fid_real": int(min(args.num_fid_real, len(test))),
+            "temperature": args.temperature,
+            "fid_method": args.fid_method,
+            "sample_batch_size": args.sample_batch_size,
+            "batch_size": args.batch_size,
+            "latent_dim": args.latent_dim,
+            "autoencoder_init_stddev": args.autoencoder_init_stddev,
+            "jit_compile": bool(args.jit_compile),
+            "onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS"),
+            "tensorflow": tf.__version__,
+            "cpus": os.cpu_count(),
+        }
+    )
     if args.output:
         with open(args.output, "w") as f:
             json.dump(result, f, indent=2)
