@@ -93,6 +93,9 @@ def parse_args(argv=None):
     )
     p.add_argument("--num_fid_samples", type=int, default=10000)
     p.add_argument("--num_fid_real", type=int, default=10000, help="test images for FID")
+    p.add_argument(
+        "--num_mse_images", type=int, default=None, help="test images for the MSE (default: all)"
+    )
     p.add_argument("--fid_batch_size", type=int, default=100)
     p.add_argument(
         "--fid_method",
@@ -216,7 +219,8 @@ def samples_uint8(model, count, temperature, protocol="standard", batch_size=500
 def evaluate(model, test, real_statistics, args):
     """FID per sampling protocol (samples vs `real_statistics`) and test reconstruction MSE."""
     start = time.perf_counter()
-    result = {"test_reconstruction_mse_per_pixel": reconstruction_mse(model, test)}
+    mse = reconstruction_mse(model, test[: args.num_mse_images])
+    result = {"test_reconstruction_mse_per_pixel": mse}
     fids = {}
     for protocol in args.protocols.split(","):
         generated = samples_uint8(
@@ -320,6 +324,7 @@ def main(argv=None):
         {
             "num_fid_samples": args.num_fid_samples,
             "num_fid_real": int(min(args.num_fid_real, len(test))),
+            "num_mse_images": len(test[: args.num_mse_images]),
             "temperature": args.temperature,
             "fid_method": args.fid_method,
             "sample_batch_size": args.sample_batch_size,

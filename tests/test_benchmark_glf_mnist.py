@@ -41,6 +41,7 @@ def test_train_then_reevaluate_the_saved_weights(shared_data_dir, fid_weights, t
         f"--data_dir={shared_data_dir / 'mnist'}",
         "--num_fid_samples=12",
         "--num_fid_real=12",
+        "--num_mse_images=100",
         "--fid_batch_size=12",
         "--fid_method=eigh",  # sqrtm of these singular 2048-d matrices: 30 s each
         "--sample_batch_size=6",
