@@ -39,6 +39,17 @@ def shared_data_dir():
 
 
 @pytest.fixture(scope="session")
+def inception_weights():
+    """The FID Inception weights' path (fetched to the cache if need be), else skip."""
+    from tfflows import metrics
+
+    try:
+        return metrics.fetch_fid_weights(quiet=True)
+    except metrics.FidWeightsError as error:
+        pytest.skip(f"FID weights unavailable and could not be fetched: {error}")
+
+
+@pytest.fixture(scope="session")
 def mirrored_strategy():
     """One MirroredStrategy over the two logical CPUs for the whole session.
 

@@ -4,15 +4,7 @@ import numpy as np
 import pytest
 
 from benchmarks import glf_mnist
-from tfflows import metrics, models
-
-
-@pytest.fixture(scope="module")
-def fid_weights():
-    try:
-        return metrics.fetch_fid_weights(quiet=True)
-    except metrics.FidWeightsError as error:
-        pytest.skip(f"FID weights unavailable and could not be fetched: {error}")
+from tfflows import models
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +28,7 @@ def test_samples_follow_the_protocol(glf, protocol):
     assert np.array_equal(images, plain) == (protocol == "standard")
 
 
-def test_train_then_reevaluate_the_saved_weights(shared_data_dir, fid_weights, tmp_path):
+def test_train_then_reevaluate_the_saved_weights(shared_data_dir, inception_weights, tmp_path):
     common = [
         f"--data_dir={shared_data_dir / 'mnist'}",
         "--num_fid_samples=12",

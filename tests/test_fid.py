@@ -30,22 +30,14 @@ def _load_reference_sets():
 
 
 @pytest.fixture(scope="module")
-def weights():
-    try:
-        return metrics.fetch_fid_weights(quiet=True)
-    except metrics.FidWeightsError as error:
-        pytest.skip(f"FID weights unavailable and could not be fetched: {error}")
-
-
-@pytest.fixture(scope="module")
 def digits_small():
     return _load_reference_sets().image_sets()["digits_small"]
 
 
 @pytest.fixture(scope="module")
-def digits_stats(weights, digits_small):
+def digits_stats(inception_weights, digits_small):
     real, generated = digits_small
-    kwargs = dict(batch_size=16, weights_path=weights, verbose=False)
+    kwargs = dict(batch_size=16, weights_path=inception_weights, verbose=False)
     return (
         metrics.feature_statistics(real, **kwargs),
         metrics.feature_statistics(generated, **kwargs),
@@ -74,10 +66,10 @@ def test_frechet_distance_of_gaussians_matches_the_closed_form():
     np.testing.assert_allclose(got, want, rtol=0.05)
 
 
-def test_features_match_the_reference_network(weights, digits_small):
+def test_features_match_the_reference_network(inception_weights, digits_small):
     want = np.load(TESTDATA / "fid_reference_features.npy")
     got = metrics.inception_features(
-        digits_small[0][: len(want)], weights_path=weights, verbose=False
+        digits_small[0][: len(want)], weights_path=inception_weights, verbose=False
     )
     assert got.shape == want.shape == (len(want), 2048)
     np.testing.assert_allclose(got, want, atol=2e-3 * np.abs(want).max())
@@ -116,9 +108,9 @@ def test_eigh_and_sqrtm_agree():
         metrics.frechet_distance(m1, s1, m2, s2, method="svd")
 
 
-def test_inputs_datasets_tensors_saved_model_and_cache(weights, digits_small, tmp_path):
+def test_inputs_datasets_tensors_saved_model_and_cache(inception_weights, digits_small, tmp_path):
     images = digits_small[0][:6]
-    kwargs = dict(weights_path=weights, verbose=False)
+    kwargs = dict(weights_path=inception_weights, verbose=False)
     from_array = metrics.inception_features(images, batch_size=4, **kwargs)
     labelled = tf.data.Dataset.from_tensor_slices((images, np.arange(6)))
     np.testing.assert_allclose(
@@ -176,11 +168,13 @@ def test_missing_or_wrong_weights_give_a_clear_error(tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
-def test_fid_mnist_against_fashion_agrees_with_the_reference(weights):
+def test_fid_mnist_against_fashion_agrees_with_the_reference(inception_weights):
     shared = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data"
     if not shared.exists():
         pytest.skip(f"no {shared}")
     real, generated = _load_reference_sets().image_sets(str(shared))["mnist_vs_fashion"]
-    got = metrics.frechet_inception_distance(real, generated, weights_path=weights, verbose=False)
+    got = metrics.frechet_inception_distance(
+        real, generated, weights_path=inception_weights, verbose=False
+    )
     want = REFERENCE["sets"]["mnist_vs_fashion"]["fid_reference"]
     assert abs(got - want) <= 0.005 * want, (got, want)
