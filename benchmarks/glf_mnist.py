@@ -91,6 +91,12 @@ def parse_args(argv=None):
         default=None,
         help="N(0, s^2) auto-encoder kernels (the authors' code: 0.02); default Keras' init",
     )
+    p.add_argument(
+        "--decoder_logit_scale",
+        type=float,
+        default=1.0,
+        help="images are sigmoid(scale * a) (2: the authors' 0.5 tanh(a) + 0.5 output)",
+    )
     p.add_argument("--num_fid_samples", type=int, default=10000)
     p.add_argument("--num_fid_real", type=int, default=10000, help="test images for FID")
     p.add_argument(
@@ -180,6 +186,7 @@ def build(args):
     kwargs = {"latent_dim": args.latent_dim}
     if args.model != "vae":
         kwargs["autoencoder_init_stddev"] = args.autoencoder_init_stddev
+        kwargs["decoder_logit_scale"] = args.decoder_logit_scale
     model = models.get(args.model, (28, 28, 1), **kwargs)
     model.compile(model.make_optimizer(args.learning_rate), jit_compile=bool(args.jit_compile))
     return model
@@ -331,6 +338,7 @@ def main(argv=None):
             "batch_size": args.batch_size,
             "latent_dim": args.latent_dim,
             "autoencoder_init_stddev": args.autoencoder_init_stddev,
+            "decoder_logit_scale": args.decoder_logit_scale,
             "jit_compile": bool(args.jit_compile),
             "onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS"),
             "tensorflow": tf.__version__,

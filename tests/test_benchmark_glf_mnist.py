@@ -57,3 +57,9 @@ def test_train_then_reevaluate_the_saved_weights(shared_data_dir, inception_weig
     )
     for protocol, fid in trained["fid_by_protocol"].items():
         assert again["fid_by_protocol"][protocol] == pytest.approx(fid, rel=1e-3)
+
+
+def test_decoder_logit_scale_reaches_the_model():
+    args = glf_mnist.parse_args(["--data_dir=unused", "--latent_dim=4", "--decoder_logit_scale=2"])
+    assert glf_mnist.build(args).decoder_logit_scale == 2.0
+    assert glf_mnist.build(glf_mnist.parse_args(["--data_dir=unused"])).decoder_logit_scale == 1.0

@@ -76,6 +76,25 @@ def test_autoencoder_init_stddev_draws_every_kernel_from_that_normal(name):
     assert clone.autoencoder_init_stddev == 0.02 and default.autoencoder_init_stddev is None
 
 
+@pytest.mark.parametrize("name", ["glf", "vae_flow_prior"])
+def test_decoder_logit_scale_2_is_the_authors_tanh_output(name):
+    """sigmoid(2a) = 0.5 tanh(a) + 0.5 of the same last-layer output `a`, and it round-trips."""
+    keras.utils.set_random_seed(1)
+    plain = models.get(name, (28, 28, 1), latent_dim=4, flow_blocks=1)
+    keras.utils.set_random_seed(1)
+    scaled = models.get(name, (28, 28, 1), latent_dim=4, flow_blocks=1, decoder_logit_scale=2)
+    assert len(scaled.decoder.weights) == len(plain.decoder.weights)
+    z = np.random.default_rng(0).normal(size=(3, 4)).astype(np.float32)
+    a = plain.decoder(z).numpy()
+    assert np.abs(a).max() > 1e-3  # the check below can tell 1 from 2
+    np.testing.assert_allclose(scaled.decoder(z).numpy(), 2 * a, rtol=1e-6)
+    np.testing.assert_allclose(scaled.decode(z).numpy(), 0.5 * np.tanh(a) + 0.5, atol=1e-6)
+    clone = type(scaled).from_config(scaled.get_config())
+    assert clone.decoder_logit_scale == 2.0 and plain.decoder_logit_scale == 1.0
+    clone.set_weights(scaled.get_weights())
+    np.testing.assert_allclose(clone.decode(z).numpy(), scaled.decode(z).numpy(), atol=1e-6)
+
+
 def test_stop_gradient_keeps_the_nll_off_the_encoder(digits):
     x = digits[:32]
     glf, regularized = tiny("glf"), tiny("glf_regularized")

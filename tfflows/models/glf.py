@@ -60,6 +60,8 @@ class GLF(LatentFlowAutoEncoder):
       flow_batch_norm: batch norm in the coupling networks (the authors' code).
       autoencoder_init_stddev: None for Keras' initialisers, or `s` for N(0, s^2)
         auto-encoder kernels (the authors' code: 0.02).
+      decoder_logit_scale: images are sigmoid(scale * a) of the decoder's last
+        layer `a` (Table 3: 1; the authors' `0.5 tanh(a) + 0.5`: 2).
       beta: weight of the reconstruction loss, and the joint's decoder precision.
       stop_gradient: stop the NLL's gradient at the latent (GLF); False is regularized GLF.
       reconstruction_loss: "mse" (sum of squared errors), "bce" or "perceptual".
@@ -86,6 +88,7 @@ class GLF(LatentFlowAutoEncoder):
         flow_separate_networks=True,
         flow_batch_norm=True,
         autoencoder_init_stddev=None,
+        decoder_logit_scale=1.0,
         beta=1.0,
         stop_gradient=True,
         reconstruction_loss="mse",
@@ -107,6 +110,7 @@ class GLF(LatentFlowAutoEncoder):
             flow_separate_networks=flow_separate_networks,
             flow_batch_norm=flow_batch_norm,
             autoencoder_init_stddev=autoencoder_init_stddev,
+            decoder_logit_scale=decoder_logit_scale,
             num_bits=num_bits,
             **kwargs,
         )

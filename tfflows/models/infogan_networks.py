@@ -27,7 +27,10 @@ and linear kernel N(0, 0.02^2), zero biases: the DCGAN/InfoGAN recipe).
 
 The decoder here returns the *logits* of Table 3's sigmoid output, so that a
 binary cross-entropy reconstruction is computed stably from them; the models
-apply the sigmoid for images.
+apply the sigmoid for images. With `logit_scale=2` the logits are twice the
+last layer's output `a`, so the image is sigmoid(2a) = 0.5 tanh(a) + 0.5: the
+authors' code's `Tanh() * 0.5 + 0.5` output, which moves the image twice as
+far per unit of `a` as Table 3's sigmoid(a).
 """
 
 import keras
@@ -85,6 +88,7 @@ def infogan_decoder(
     filters=(64, 128),
     hidden_units=1024,
     init_stddev=None,
+    logit_scale=1.0,
     name="decoder",
 ):
     """Table 3's decoder: latents `[N, latent_dim]` to image logits `[N, H, W, C]`."""
@@ -98,4 +102,6 @@ def infogan_decoder(
     h = keras.layers.Conv2DTranspose(filters[0], 4, strides=2, padding="same", **init)(h)
     h = keras.layers.ReLU()(_batch_norm()(h))
     logits = ShiftedConv2DTranspose(image_shape[-1], 4, strides=2, padding="same", **init)(h)
+    if logit_scale != 1.0:
+        logits = keras.layers.Rescaling(float(logit_scale), name="logit_scale")(logits)
     return keras.Model(inputs, logits, name=name)

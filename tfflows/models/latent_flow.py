@@ -48,6 +48,8 @@ class LatentFlowAutoEncoder(GenerativeModel):
         authors' code). See `tfflows.layers.DenseConditioner` for both.
       autoencoder_init_stddev: None for Keras' initialisers; a float `s` draws
         the auto-encoder's kernels from N(0, s^2) (the authors' code: 0.02).
+      decoder_logit_scale: the decoder's image is sigmoid(scale * a) of its last
+        layer's output `a` (Table 3: 1; the authors' `0.5 tanh(a) + 0.5`: 2).
       encoder_outputs_per_latent: 1 (a point) or 2 (a Gaussian's mean and log-scale).
       num_bits: bit depth the model sees.
     """
@@ -64,6 +66,7 @@ class LatentFlowAutoEncoder(GenerativeModel):
         flow_separate_networks=True,
         flow_batch_norm=True,
         autoencoder_init_stddev=None,
+        decoder_logit_scale=1.0,
         encoder_outputs_per_latent=1,
         num_bits=8,
         **kwargs,
@@ -90,7 +93,10 @@ class LatentFlowAutoEncoder(GenerativeModel):
         self.encoder = infogan_encoder(
             self.image_shape, encoder_outputs_per_latent * self.latent_dim, **networks
         )
-        self.decoder = infogan_decoder(self.image_shape, self.latent_dim, **networks)
+        self.decoder_logit_scale = float(decoder_logit_scale)
+        self.decoder = infogan_decoder(
+            self.image_shape, self.latent_dim, logit_scale=self.decoder_logit_scale, **networks
+        )
         self.flow = RealNVP(
             self.latent_dim,
             num_blocks=self.flow_blocks,
@@ -151,4 +157,5 @@ class LatentFlowAutoEncoder(GenerativeModel):
             "flow_separate_networks": self.flow_separate_networks,
             "flow_batch_norm": self.flow_batch_norm,
             "autoencoder_init_stddev": self.autoencoder_init_stddev,
+            "decoder_logit_scale": self.decoder_logit_scale,
         }

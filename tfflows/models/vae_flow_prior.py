@@ -51,6 +51,8 @@ class VAEFlowPrior(LatentFlowAutoEncoder):
       flow_batch_norm: batch norm in the coupling networks (the authors' code).
       autoencoder_init_stddev: None for Keras' initialisers, or `s` for N(0, s^2)
         auto-encoder kernels (the authors' code: 0.02).
+      decoder_logit_scale: images are sigmoid(scale * a) of the decoder's last
+        layer `a` (Table 3: 1; the authors' `0.5 tanh(a) + 0.5`: 2).
       beta: decoder precision (initial value if learned; Table 1 uses 1).
       learn_beta: train beta with the rest.
       num_bits: bit depth the model sees.
@@ -71,6 +73,7 @@ class VAEFlowPrior(LatentFlowAutoEncoder):
         flow_separate_networks=True,
         flow_batch_norm=True,
         autoencoder_init_stddev=None,
+        decoder_logit_scale=1.0,
         beta=1.0,
         learn_beta=False,
         num_bits=8,
@@ -87,6 +90,7 @@ class VAEFlowPrior(LatentFlowAutoEncoder):
             flow_separate_networks=flow_separate_networks,
             flow_batch_norm=flow_batch_norm,
             autoencoder_init_stddev=autoencoder_init_stddev,
+            decoder_logit_scale=decoder_logit_scale,
             encoder_outputs_per_latent=2,
             num_bits=num_bits,
             **kwargs,
