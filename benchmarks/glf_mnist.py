@@ -5,7 +5,9 @@ on the MNIST training images from `--data_dir` (the IDX `.gz` files) with
 appendix B.1's settings: batch 256, Adam 1e-3 (GLF's flow with coupled L2
 2e-5, see `tfflows.optimizers.SplitAdam`), the learning rate halved after 50
 epochs (100 for the VAE variants, B.2), for `--epochs` epochs or until
-`--minutes` of training have passed (checked after every step). Then:
+`--minutes` of training have passed (checked after every step).
+`--lr_halve_at_fraction 0.5` scales that schedule to the budget instead
+(halved after half of `--minutes`, else of `--epochs`). Then:
 
   - FID between `--num_fid_samples` samples (temperature `--temperature`) and
     the first `--num_fid_real` test images, with the standard Inception
@@ -84,6 +86,14 @@ def parse_args(argv=None):
         default=None,
         help="epochs after which the learning rate halves; default: 50 (GLF), 100 (VAE variants)",
     )
+    p.add_argument(
+        "--lr_halve_at_fraction",
+        type=float,
+        nargs="*",
+        default=None,
+        help="halve the learning rate once each fraction of the budget (--minutes, else "
+        "--epochs) has passed: B.1's 'after 50 of 100 epochs' is 0.5; replaces --lr_halve_after",
+    )
     p.add_argument("--latent_dim", type=int, default=20, help="nz (section 4: 20 for MNIST)")
     p.add_argument(
         "--autoencoder_init_stddev",
@@ -135,6 +145,33 @@ def parse_args(argv=None):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--output", default=None, help="JSON file for the result")
     return p.parse_args(argv)
+
+
+class BudgetHalving(keras.callbacks.Callback):
+    """Halves the learning rate once each of `fractions` of `budget`'s seconds has passed.
+
+    B.1's MNIST schedule (100 epochs, halved after 50) scaled to a time budget
+    is `fractions=(0.5,)`. Place it after `budget` in the callbacks, which starts
+    the clock at the first batch.
+    """
+
+    def __init__(self, budget, initial_learning_rate, fractions):
+        super().__init__()
+        self.budget = budget
+        self.initial_learning_rate = float(initial_learning_rate)
+        self.fractions = sorted(float(f) for f in fractions)
+        self.halvings = []  # {"fraction", "step"} as they happen
+
+    def on_train_batch_begin(self, batch, logs=None):
+        passed = self.budget.elapsed / self.budget.seconds
+        while len(self.halvings) < len(self.fractions) and (
+            passed >= self.fractions[len(self.halvings)]
+        ):
+            self.halvings.append(
+                {"fraction": self.fractions[len(self.halvings)], "step": self.budget.steps}
+            )
+            rate = self.initial_learning_rate * 0.5 ** len(self.halvings)
+            self.model.optimizer.learning_rate = rate
 
 
 class TimeBudget(keras.callbacks.Callback):
@@ -252,11 +289,31 @@ def evaluate(model, test, real_statistics, args):
     return result
 
 
+def learning_rate_schedule(args):
+    """`(epochs after which to halve, halve at fractions of --minutes instead)`."""
+    fractions = args.lr_halve_at_fraction
+    if fractions is None:
+        default = (50 if args.model.startswith("glf") else 100,)
+        return tuple(args.lr_halve_after or default), False
+    if args.lr_halve_after is not None:
+        raise SystemExit("--lr_halve_at_fraction replaces --lr_halve_after: give one.")
+    if args.minutes is not None:
+        return (), True
+    return tuple(round(f * args.epochs) for f in fractions), False
+
+
+def schedule_callback(args, budget, halve_after, by_time):
+    """The learning-rate callback: by epochs, or by the time `budget` (never both)."""
+    if by_time:  # an epoch schedule would undo these halvings at each epoch's start
+        return BudgetHalving(budget, args.learning_rate, args.lr_halve_at_fraction)
+    return keras.callbacks.LearningRateScheduler(
+        step_halving(args.learning_rate, after=halve_after)
+    )
+
+
 def train(model, args, output_dir):
     """Trains `model` under the budget; returns the run's facts, the final weights' path first."""
-    halve_after = args.lr_halve_after
-    if halve_after is None:
-        halve_after = (50 if args.model.startswith("glf") else 100,)
+    halve_after, by_time = learning_rate_schedule(args)
     images = data.load(
         "mnist",
         "train",
@@ -271,17 +328,8 @@ def train(model, args, output_dir):
         args.snapshot_minutes,
         lambda minutes: os.path.join(output_dir, f"{args.model}_{minutes:g}min.weights.h5"),
     )
-    history = model.fit(
-        images,
-        epochs=args.epochs,
-        verbose=2,
-        callbacks=[
-            budget,
-            keras.callbacks.LearningRateScheduler(
-                step_halving(args.learning_rate, after=halve_after)
-            ),
-        ],
-    ).history
+    callbacks = [budget, schedule_callback(args, budget, halve_after, by_time)]
+    history = model.fit(images, epochs=args.epochs, verbose=2, callbacks=callbacks).history
     train_seconds = budget.elapsed
     final_path = os.path.join(output_dir, f"{args.model}_final.weights.h5")
     model.save_weights(final_path)
@@ -289,6 +337,7 @@ def train(model, args, output_dir):
         "weights": final_path,
         "snapshots": budget.snapshots,
         "lr_halve_after": list(halve_after),
+        "lr_halvings_by_time": callbacks[-1].halvings if by_time else [],
         "epochs_started": len(budget.epoch_seconds),
         "steps": budget.steps,
         "epochs_trained": round(budget.steps / math.ceil(60000 / args.batch_size), 2),

@@ -1,5 +1,6 @@
 """Smoke tests of benchmarks/glf_mnist.py: sampling protocols, train, save, re-evaluate."""
 
+import keras
 import numpy as np
 import pytest
 
@@ -63,3 +64,64 @@ def test_decoder_logit_scale_reaches_the_model():
     args = glf_mnist.parse_args(["--data_dir=unused", "--latent_dim=4", "--decoder_logit_scale=2"])
     assert glf_mnist.build(args).decoder_logit_scale == 2.0
     assert glf_mnist.build(glf_mnist.parse_args(["--data_dir=unused"])).decoder_logit_scale == 1.0
+
+
+@pytest.mark.parametrize(
+    "flags, expected",
+    [
+        ([], ((50,), False)),
+        (["--model=vae"], ((100,), False)),
+        (["--lr_halve_after", "3", "9"], ((3, 9), False)),
+        (["--epochs=14", "--lr_halve_at_fraction", "0.5"], ((7,), False)),
+        (["--minutes=30", "--lr_halve_at_fraction", "0.5", "0.75"], ((), True)),
+    ],
+)
+def test_learning_rate_schedule(flags, expected):
+    args = glf_mnist.parse_args(["--data_dir=unused", *flags])
+    assert glf_mnist.learning_rate_schedule(args) == expected
+
+
+def test_learning_rate_schedule_takes_one_of_the_two_flags():
+    args = glf_mnist.parse_args(
+        ["--data_dir=unused", "--lr_halve_after", "3", "--lr_halve_at_fraction", "0.5"]
+    )
+    with pytest.raises(SystemExit, match="replaces"):
+        glf_mnist.learning_rate_schedule(args)
+
+
+def test_budget_halving_halves_at_each_fraction_of_the_time():
+    class Clock:  # a TimeBudget whose elapsed time the test sets
+        seconds, elapsed, steps = 100.0, 0.0, 0
+
+    clock = Clock()
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    model.compile(keras.optimizers.Adam(1e-3), "mse")
+    halving = glf_mnist.BudgetHalving(clock, 1e-3, [0.75, 0.5])
+    halving.set_model(model)
+    rates = []
+    for elapsed in (0.0, 49.0, 50.0, 60.0, 80.0, 99.0):
+        clock.elapsed, clock.steps = elapsed, clock.steps + 1
+        halving.on_train_batch_begin(0)
+        rates.append(float(model.optimizer.learning_rate.numpy()))
+    np.testing.assert_allclose(rates, [1e-3, 1e-3, 5e-4, 5e-4, 2.5e-4, 2.5e-4])
+    assert halving.halvings == [{"fraction": 0.5, "step": 3}, {"fraction": 0.75, "step": 5}]
+
+
+def test_train_halves_by_time_without_the_epoch_schedule(shared_data_dir, tmp_path):
+    model = models.get("glf", (28, 28, 1), latent_dim=4, flow_blocks=1, flow_hidden_units=8)
+    model.compile(model.make_optimizer(1e-3))
+    flags = [f"--data_dir={shared_data_dir / 'mnist'}", "--minutes=0.0001"]
+    args = glf_mnist.parse_args([*flags, "--lr_halve_at_fraction", "0.0"])
+    facts = glf_mnist.train(model, args, str(tmp_path))
+    assert facts["lr_halve_after"] == [] and facts["steps"] >= 1
+    assert facts["lr_halvings_by_time"] == [{"fraction": 0.0, "step": 0}]
+    assert float(model.optimizer.learning_rate.numpy()) == pytest.approx(5e-4)
+    # The epoch schedule would set the rate back at the next epoch's start.
+    halving = glf_mnist.schedule_callback(args, None, *glf_mnist.learning_rate_schedule(args))
+    assert isinstance(halving, glf_mnist.BudgetHalving)
+    by_epochs = glf_mnist.parse_args([*flags, "--lr_halve_after", "3"])
+    scheduler = glf_mnist.schedule_callback(
+        by_epochs, None, *glf_mnist.learning_rate_schedule(by_epochs)
+    )
+    assert isinstance(scheduler, keras.callbacks.LearningRateScheduler)
+    assert scheduler.schedule(3) == 5e-4 and scheduler.schedule(2) == 1e-3
