@@ -164,14 +164,13 @@ class BudgetHalving(keras.callbacks.Callback):
 
     def on_train_batch_begin(self, batch, logs=None):
         passed = self.budget.elapsed / self.budget.seconds
-        while len(self.halvings) < len(self.fractions) and (
-            passed >= self.fractions[len(self.halvings)]
-        ):
-            self.halvings.append(
-                {"fraction": self.fractions[len(self.halvings)], "step": self.budget.steps}
-            )
-            rate = self.initial_learning_rate * 0.5 ** len(self.halvings)
-            self.model.optimizer.learning_rate = rate
+        due = sum(passed >= f for f in self.fractions)  # as `step_halving` counts epochs
+        if due > len(self.halvings):
+            steps = self.budget.steps
+            self.halvings += [
+                {"fraction": f, "step": steps} for f in self.fractions[len(self.halvings) : due]
+            ]
+            self.model.optimizer.learning_rate = self.initial_learning_rate * 0.5**due
 
 
 class TimeBudget(keras.callbacks.Callback):
