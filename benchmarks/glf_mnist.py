@@ -26,6 +26,10 @@ epochs (100 for the VAE variants, B.2), for `--epochs` epochs or until
     in `train()` mode in batches of 500 and min-max scales every image; its
     README computes FID on those images with TTUR's TF Inception).
 
+`--ema_momentum 0.999` also keeps a moving average of the weights (Keras'
+`use_ema`) and reports the metrics of both the averaged weights (the result)
+and the trained ones (`without_ema`), at the end and at each snapshot.
+
 `--weights` evaluates saved weights (this script's `.weights.h5`) instead
 of training. `--snapshot_minutes=30` also saves the weights after 30 minutes
 of a longer run and reports the same metrics for them (`snapshots` in the
@@ -58,7 +62,7 @@ import tensorflow as tf  # noqa: E402
 
 from tfflows import data, models  # noqa: E402
 from tfflows.metrics import feature_statistics, frechet_inception_distance  # noqa: E402
-from tfflows.training.callbacks import step_halving  # noqa: E402
+from tfflows.training import moving_average_weights, step_halving  # noqa: E402
 from tfflows.visualization import to_uint8  # noqa: E402
 
 MODELS = ("glf", "glf_regularized", "vae_flow_prior", "vae")
@@ -106,6 +110,13 @@ def parse_args(argv=None):
         type=float,
         default=1.0,
         help="images are sigmoid(scale * a) (2: the authors' 0.5 tanh(a) + 0.5 output)",
+    )
+    p.add_argument(
+        "--ema_momentum",
+        type=float,
+        default=None,
+        help="also keep a moving average of the weights (Keras' use_ema) with this momentum; "
+        "the result is for the averaged weights, 'without_ema' for the trained ones",
     )
     p.add_argument("--num_fid_samples", type=int, default=10000)
     p.add_argument("--num_fid_real", type=int, default=10000, help="test images for FID")
@@ -176,7 +187,11 @@ class BudgetHalving(keras.callbacks.Callback):
 class TimeBudget(keras.callbacks.Callback):
     """Stops training once `seconds` have passed since the first batch; times the epochs.
 
-    Saves the weights to `snapshot_path(minutes)` once each of `snapshot_minutes` has passed.
+    Saves the weights to `snapshot_path(minutes)` once each of `snapshot_minutes`
+    has passed. With an optimizer's moving average (`use_ema`), what is saved
+    there is the average, as `fit` ends with it, and the trained weights go to
+    `snapshot_path(minutes, "_without_ema")`; at the end of training, to
+    `snapshot_path(None, "_without_ema")`, before `fit` overwrites them.
     """
 
     def __init__(self, seconds, snapshot_minutes=(), snapshot_path=None):
@@ -204,14 +219,27 @@ class TimeBudget(keras.callbacks.Callback):
             minutes = self.pending.pop(0)
             path = self.snapshot_path(minutes)
             saving = time.perf_counter()
-            self.model.save_weights(path)
+            snapshot = {"minutes": minutes, "steps": self.steps, "weights": path}
+            if self.averaging:
+                snapshot["weights_without_ema"] = self.snapshot_path(minutes, "_without_ema")
+                self.model.save_weights(snapshot["weights_without_ema"])
+                with moving_average_weights(self.model):
+                    self.model.save_weights(path)
+            else:
+                self.model.save_weights(path)
             self.start += time.perf_counter() - saving  # saving is not training
-            self.snapshots.append({"minutes": minutes, "steps": self.steps, "weights": path})
+            self.snapshots.append(snapshot)
         if self.seconds is not None and elapsed > self.seconds:
             self.model.stop_training = True
 
     def on_epoch_end(self, epoch, logs=None):
         self.epoch_seconds.append(time.perf_counter() - self.epoch_start)
+        if self.averaging and (self.model.stop_training or epoch + 1 == self.params["epochs"]):
+            self.model.save_weights(self.snapshot_path(None, "_without_ema"))
+
+    @property
+    def averaging(self):
+        return bool(getattr(self.model.optimizer, "use_ema", False))
 
     @property
     def elapsed(self):
@@ -224,7 +252,11 @@ def build(args):
         kwargs["autoencoder_init_stddev"] = args.autoencoder_init_stddev
         kwargs["decoder_logit_scale"] = args.decoder_logit_scale
     model = models.get(args.model, (28, 28, 1), **kwargs)
-    model.compile(model.make_optimizer(args.learning_rate), jit_compile=bool(args.jit_compile))
+    averaging = {}
+    if args.ema_momentum is not None:
+        averaging = {"use_ema": True, "ema_momentum": args.ema_momentum}
+    optimizer = model.make_optimizer(args.learning_rate, **averaging)
+    model.compile(optimizer, jit_compile=bool(args.jit_compile))
     return model
 
 
@@ -322,18 +354,22 @@ def train(model, args, output_dir):
         seed=args.seed,
         cache=True,
     )
+
+    def weights_path(minutes, suffix=""):
+        when = "final" if minutes is None else f"{minutes:g}min"
+        return os.path.join(output_dir, f"{args.model}_{when}{suffix}.weights.h5")
+
     budget = TimeBudget(
-        None if args.minutes is None else 60.0 * args.minutes,
-        args.snapshot_minutes,
-        lambda minutes: os.path.join(output_dir, f"{args.model}_{minutes:g}min.weights.h5"),
+        None if args.minutes is None else 60.0 * args.minutes, args.snapshot_minutes, weights_path
     )
     callbacks = [budget, schedule_callback(args, budget, halve_after, by_time)]
     history = model.fit(images, epochs=args.epochs, verbose=2, callbacks=callbacks).history
     train_seconds = budget.elapsed
-    final_path = os.path.join(output_dir, f"{args.model}_final.weights.h5")
+    final_path = weights_path(None)  # the moving average, if any: fit ends with it
     model.save_weights(final_path)
     return {
         "weights": final_path,
+        "weights_without_ema": weights_path(None, "_without_ema") if budget.averaging else None,
         "snapshots": budget.snapshots,
         "lr_halve_after": list(halve_after),
         "lr_halvings_by_time": callbacks[-1].halvings if by_time else [],
@@ -373,8 +409,10 @@ def main(argv=None):
     if args.weights:
         result["evaluations"] = [{"weights": p, **evaluate_weights(p)} for p in args.weights]
     else:
-        result.update(evaluate_weights(result["weights"]))
-        result["snapshots"] = [{**s, **evaluate_weights(s["weights"])} for s in result["snapshots"]]
+        for run in [result, *result["snapshots"]]:
+            run.update(evaluate_weights(run["weights"]))
+            if run.get("weights_without_ema"):
+                run["without_ema"] = evaluate_weights(run["weights_without_ema"])
     result.update(
         {
             "num_fid_samples": args.num_fid_samples,
@@ -387,6 +425,7 @@ def main(argv=None):
             "latent_dim": args.latent_dim,
             "autoencoder_init_stddev": args.autoencoder_init_stddev,
             "decoder_logit_scale": args.decoder_logit_scale,
+            "ema_momentum": args.ema_momentum,
             "jit_compile": bool(args.jit_compile),
             "onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS"),
             "tensorflow": tf.__version__,

@@ -6,6 +6,7 @@ import pytest
 
 from benchmarks import glf_mnist
 from tfflows import models
+from tfflows.optimizers import FusedAdam
 
 
 @pytest.fixture(scope="module")
@@ -43,8 +44,14 @@ def test_train_then_reevaluate_the_saved_weights(shared_data_dir, inception_weig
         "1",
         "2",
     ]
-    trained = glf_mnist.main([*common, "--minutes=0.001", f"--output={tmp_path / 'train.json'}"])
+    trained = glf_mnist.main(
+        [*common, "--minutes=0.001", "--ema_momentum=0.9", f"--output={tmp_path / 'train.json'}"]
+    )
     assert trained["steps"] >= 1 and trained["lr_halve_after"] == [1, 2]
+    assert trained["ema_momentum"] == 0.9 and trained["weights_without_ema"].endswith(
+        "glf_final_without_ema.weights.h5"
+    )
+    assert set(trained["without_ema"]["fid_by_protocol"]) == {"standard", "reference"}
     assert set(trained["fid_by_protocol"]) == {"standard", "reference"}
     assert trained["fid"] == trained["fid_by_protocol"]["standard"] > 0
     assert 0 < trained["test_reconstruction_mse_per_pixel"] < 0.5
@@ -125,3 +132,55 @@ def test_train_halves_by_time_without_the_epoch_schedule(shared_data_dir, tmp_pa
     )
     assert isinstance(scheduler, keras.callbacks.LearningRateScheduler)
     assert scheduler.schedule(3) == 5e-4 and scheduler.schedule(2) == 1e-3
+
+
+class _Recorder(keras.callbacks.Callback):
+    """The weights and the optimizer's averages after every step."""
+
+    def __init__(self):
+        super().__init__()
+        self.weights, self.averages = [], []
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.weights.append([v.numpy() for v in self.model.trainable_variables])
+        averages = self.model.optimizer._model_variables_moving_average
+        self.averages.append([a.numpy() for a in averages])
+
+
+def test_time_budget_saves_the_average_and_the_trained_weights(tmp_path):
+    keras.utils.set_random_seed(2)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4), keras.layers.Dense(1)])
+    model.compile(FusedAdam(0.1, use_ema=True, ema_momentum=0.5), loss="mse")
+    x, y = np.random.default_rng(0).normal(size=(2, 24, 3))[0], np.ones((24, 1))
+    for _ in range(3):  # so that the average already differs at the snapshot
+        model.train_on_batch(x[:8], y[:8])
+
+    def path(minutes, suffix=""):
+        return str(tmp_path / f"{'final' if minutes is None else minutes}{suffix}.weights.h5")
+
+    budget, recorder = glf_mnist.TimeBudget(None, (0.0,), path), _Recorder()
+    model.fit(x, y, batch_size=8, epochs=2, verbose=0, callbacks=[budget, recorder])
+    assert budget.snapshots == [
+        {
+            "minutes": 0.0,
+            "steps": 1,
+            "weights": path(0.0),
+            "weights_without_ema": path(0.0, "_without_ema"),
+        }
+    ]
+    averaged = [v.numpy() for v in model.trainable_variables]  # fit ends with the average
+
+    def saved(file):
+        model.load_weights(file)
+        return [v.numpy() for v in model.trainable_variables]
+
+    for file, want in [
+        (path(0.0), recorder.averages[0]),
+        (path(0.0, "_without_ema"), recorder.weights[0]),
+        (path(None, "_without_ema"), recorder.weights[-1]),
+    ]:
+        for got, expected in zip(saved(file), want):
+            np.testing.assert_allclose(got, expected, rtol=1e-6)
+    for average, want, trained in zip(averaged, recorder.averages[-1], recorder.weights[-1]):
+        np.testing.assert_allclose(average, want, rtol=1e-6)
+        assert not np.allclose(average, trained)

@@ -129,9 +129,13 @@ class GenerativeModel(keras.Model):
 
     # -- Keras training ------------------------------------------------------------------------
 
-    def make_optimizer(self, learning_rate, clipnorm=None):
-        """The optimizer the paper trains this model with (Adam unless a model says otherwise)."""
-        return FusedAdam(learning_rate, clipnorm=clipnorm)
+    def make_optimizer(self, learning_rate, clipnorm=None, **kwargs):
+        """The optimizer the paper trains this model with (Adam unless a model says otherwise).
+
+        `kwargs` go to the Keras optimizer, e.g. `use_ema=True, ema_momentum=0.999`
+        for a moving average of the weights (`tfflows.training.moving_average_weights`).
+        """
+        return FusedAdam(learning_rate, clipnorm=clipnorm, **kwargs)
 
     def compile(self, optimizer="adam", jit_compile=False, **kwargs):
         """As `keras.Model.compile`; `jit_compile=True` compiles the loss and gradients.

@@ -203,8 +203,11 @@ class GLF(LatentFlowAutoEncoder):
             "latent_log_prob": latent_log_prob,
         }
 
-    def make_optimizer(self, learning_rate, clipnorm=None):
-        """Appendix B.1: Adam 1e-3 for both; the flow's with coupled L2 2e-5 (see `SplitAdam`)."""
+    def make_optimizer(self, learning_rate, clipnorm=None, **kwargs):
+        """Appendix B.1: Adam 1e-3 for both; the flow's with coupled L2 2e-5 (see `SplitAdam`).
+
+        `kwargs` go to the Keras optimizer (e.g. `use_ema=True`), as in the base class.
+        """
         optimizer = SplitAdam(
             learning_rate,
             epsilon=1e-8,  # PyTorch's default, the authors' auto-encoder optimizer
@@ -213,6 +216,7 @@ class GLF(LatentFlowAutoEncoder):
             group_epsilon=self.flow_adam_epsilon,
             group_l2=self.flow_weight_decay,
             clipnorm=clipnorm,
+            **kwargs,
         )
         return optimizer.set_group(self.flow.trainable_variables)
 

@@ -14,6 +14,7 @@ from tfflows.training.distribution import (
     worker_id,
 )
 from tfflows.training.evaluation import SavedModelClient, evaluate, sample_fid
+from tfflows.training.moving_average import moving_average_weights
 from tfflows.training.train import build_model, image_shape_of, train
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "image_shape_of",
     "is_chief",
     "make_strategy",
+    "moving_average_weights",
     "sample_fid",
     "step_halving",
     "train",
