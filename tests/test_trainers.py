@@ -92,6 +92,7 @@ def test_trainer_smoke_run(name, tmp_path):
         "--steps_per_epoch=3",
         f"--model_dir={tmp_path}",
         "--num_samples=4",
+        "--ema_momentum=0.9",
         *TINY_FLAGS[name],
     )
     assert csv_epochs(tmp_path) == [0]
@@ -133,6 +134,28 @@ def test_mirrored_xla_step_matches_one_device(mirrored_strategy):
         first, second = (v.numpy() for v in mine.value.values)
         np.testing.assert_array_equal(first, second)  # replicas identical
         np.testing.assert_allclose(first, reference.numpy(), rtol=1e-3, atol=1e-5)
+
+
+def test_ema_momentum_ends_training_with_the_average_on_every_replica(mirrored_strategy):
+    config = TrainConfig(model="vae", model_kwargs=TINY_KWARGS["vae"], ema_momentum=0.5)
+    model = build_model(config, (8, 8, 1), mirrored_strategy)
+    assert model.optimizer.use_ema and model.optimizer.ema_momentum == 0.5
+    batches = tf.data.Dataset.from_tensor_slices(digits_arrays("train")[0][:48]).batch(16)
+    trained = []
+
+    class Record(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            trained.append([v.numpy() for v in model.trainable_variables])
+
+    model.fit(batches, epochs=1, verbose=0, callbacks=[Record()])
+    assert len(trained) == 3
+    # Keras' average: the first step copies the weights, then 0.5 a + 0.5 w.
+    expected = [(0.5 * (0.5 * a + 0.5 * b) + 0.5 * c) for a, b, c in zip(*trained)]
+    for variable, want, last in zip(model.trainable_variables, expected, trained[-1]):
+        first, second = (v.numpy() for v in variable.value.values)
+        np.testing.assert_array_equal(first, second)
+        np.testing.assert_allclose(first, want, rtol=1e-5, atol=1e-6)
+        assert not np.allclose(first, last)
 
 
 def read_h5_arrays(path):

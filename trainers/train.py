@@ -31,6 +31,9 @@ flags.DEFINE_float("learning_rate", 1e-3, "Adam's initial learning rate.")
 flags.DEFINE_integer("lr_halve_every", 0, "Halve the learning rate every N epochs (0: never).")
 flags.DEFINE_list("lr_halve_after", [], "Halve the learning rate after each of these epochs.")
 flags.DEFINE_float("clipnorm", None, "Clip gradients to this global norm.")
+flags.DEFINE_float(
+    "ema_momentum", None, "Average the weights with this momentum; training ends with the average."
+)
 flags.DEFINE_integer("steps_per_epoch", None, "Cap on steps per epoch.")
 flags.DEFINE_string("validation_split", "test", "Split for validation ('' for none).")
 flags.DEFINE_string("test_split", "test", "Split of the final evaluation.")
@@ -76,6 +79,7 @@ def config_from_flags():
         lr_halve_every=FLAGS.lr_halve_every,
         lr_halve_after=tuple(int(e) for e in FLAGS.lr_halve_after),
         clipnorm=FLAGS.clipnorm,
+        ema_momentum=FLAGS.ema_momentum,
         steps_per_epoch=FLAGS.steps_per_epoch,
         validation_split=FLAGS.validation_split,
         test_split=FLAGS.test_split,

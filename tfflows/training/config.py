@@ -21,6 +21,10 @@ class TrainConfig:
       learning_rate, lr_halve_every, lr_halve_after: Adam's rate and its
         step-halving schedule (see `callbacks.step_halving`).
       clipnorm: gradient-norm clipping (None: none).
+      ema_momentum: keep a moving average of the weights with this momentum
+        (Keras' `use_ema`); training ends with the average, so the test
+        metrics, samples and export use it, while validation during training
+        and `best.keras` see the trained weights (None: no average).
       steps_per_epoch: cap on training steps per epoch (None: the whole set).
       validation_split, test_split: TFDS split strings; validation_split "" skips it.
       model_dir: checkpoints, metrics.csv, TensorBoard logs, samples, evaluation.
@@ -46,6 +50,7 @@ class TrainConfig:
     lr_halve_every: int = 0
     lr_halve_after: tuple = ()
     clipnorm: float | None = None
+    ema_momentum: float | None = None
     steps_per_epoch: int | None = None
     validation_split: str = "test"
     test_split: str = "test"

@@ -33,7 +33,12 @@ def build_model(config, image_shape, strategy):
             num_bits=config.num_bits,
             **config.model_kwargs,
         )
-        optimizer = model.make_optimizer(config.learning_rate, clipnorm=config.clipnorm)
+        averaging = {}
+        if config.ema_momentum is not None:
+            averaging = {"use_ema": True, "ema_momentum": config.ema_momentum}
+        optimizer = model.make_optimizer(
+            config.learning_rate, clipnorm=config.clipnorm, **averaging
+        )
         model.compile(optimizer, jit_compile=config.jit_compile)
     return model
 
