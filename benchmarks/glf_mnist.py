@@ -28,7 +28,9 @@ epochs (100 for the VAE variants, B.2), for `--epochs` epochs or until
 
 `--ema_momentum 0.999` also keeps a moving average of the weights (Keras'
 `use_ema`) and reports the metrics of both the averaged weights (the result)
-and the trained ones (`without_ema`), at the end and at each snapshot.
+and the trained ones (`without_ema`), at the end and at each snapshot. The
+averaged weights get batch-norm statistics of their own, recomputed over
+`--recalibration_batches` training batches.
 
 `--weights` evaluates saved weights (this script's `.weights.h5`) instead
 of training. `--snapshot_minutes=30` also saves the weights after 30 minutes
@@ -61,6 +63,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from tfflows import data, models  # noqa: E402
+from tfflows.layers import recalibrate_batch_norm  # noqa: E402
 from tfflows.metrics import feature_statistics, frechet_inception_distance  # noqa: E402
 from tfflows.training import moving_average_weights, step_halving  # noqa: E402
 from tfflows.visualization import to_uint8  # noqa: E402
@@ -117,6 +120,13 @@ def parse_args(argv=None):
         default=None,
         help="also keep a moving average of the weights (Keras' use_ema) with this momentum; "
         "the result is for the averaged weights, 'without_ema' for the trained ones",
+    )
+    p.add_argument(
+        "--recalibration_batches",
+        type=int,
+        default=100,
+        help="with --ema_momentum: training batches that recompute the batch norms' statistics "
+        "for the averaged weights (tfflows.layers.recalibrate_batch_norm)",
     )
     p.add_argument("--num_fid_samples", type=int, default=10000)
     p.add_argument("--num_fid_real", type=int, default=10000, help="test images for FID")
@@ -189,13 +199,15 @@ class TimeBudget(keras.callbacks.Callback):
 
     Saves the weights to `snapshot_path(minutes)` once each of `snapshot_minutes`
     has passed. With an optimizer's moving average (`use_ema`), what is saved
-    there is the average, as `fit` ends with it, and the trained weights go to
+    there is the average, as `fit` ends with it (its batch norms' statistics
+    recomputed over the `recalibration` batches), and the trained weights go to
     `snapshot_path(minutes, "_without_ema")`; at the end of training, to
     `snapshot_path(None, "_without_ema")`, before `fit` overwrites them.
     """
 
-    def __init__(self, seconds, snapshot_minutes=(), snapshot_path=None):
+    def __init__(self, seconds, snapshot_minutes=(), snapshot_path=None, recalibration=None):
         super().__init__()
+        self.recalibration = recalibration  # batches for the average's batch norms
         self.seconds = seconds
         self.start = None
         self.epoch_start = None
@@ -223,7 +235,7 @@ class TimeBudget(keras.callbacks.Callback):
             if self.averaging:
                 snapshot["weights_without_ema"] = self.snapshot_path(minutes, "_without_ema")
                 self.model.save_weights(snapshot["weights_without_ema"])
-                with moving_average_weights(self.model):
+                with moving_average_weights(self.model, self.recalibration):
                     self.model.save_weights(path)
             else:
                 self.model.save_weights(path)
@@ -359,13 +371,19 @@ def train(model, args, output_dir):
         when = "final" if minutes is None else f"{minutes:g}min"
         return os.path.join(output_dir, f"{args.model}_{when}{suffix}.weights.h5")
 
+    recalibration = images.take(args.recalibration_batches)
     budget = TimeBudget(
-        None if args.minutes is None else 60.0 * args.minutes, args.snapshot_minutes, weights_path
+        None if args.minutes is None else 60.0 * args.minutes,
+        args.snapshot_minutes,
+        weights_path,
+        recalibration if args.recalibration_batches else None,
     )
     callbacks = [budget, schedule_callback(args, budget, halve_after, by_time)]
     history = model.fit(images, epochs=args.epochs, verbose=2, callbacks=callbacks).history
     train_seconds = budget.elapsed
-    final_path = weights_path(None)  # the moving average, if any: fit ends with it
+    if budget.averaging and args.recalibration_batches:
+        recalibrate_batch_norm(model, recalibration)  # fit ended with the moving average
+    final_path = weights_path(None)
     model.save_weights(final_path)
     return {
         "weights": final_path,
@@ -426,6 +444,7 @@ def main(argv=None):
             "autoencoder_init_stddev": args.autoencoder_init_stddev,
             "decoder_logit_scale": args.decoder_logit_scale,
             "ema_momentum": args.ema_momentum,
+            "recalibration_batches": args.recalibration_batches if args.ema_momentum else 0,
             "jit_compile": bool(args.jit_compile),
             "onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS"),
             "tensorflow": tf.__version__,

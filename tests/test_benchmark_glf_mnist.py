@@ -45,7 +45,13 @@ def test_train_then_reevaluate_the_saved_weights(shared_data_dir, inception_weig
         "2",
     ]
     trained = glf_mnist.main(
-        [*common, "--minutes=0.001", "--ema_momentum=0.9", f"--output={tmp_path / 'train.json'}"]
+        [
+            *common,
+            "--minutes=0.001",
+            "--ema_momentum=0.9",
+            "--recalibration_batches=2",
+            f"--output={tmp_path / 'train.json'}",
+        ]
     )
     assert trained["steps"] >= 1 and trained["lr_halve_after"] == [1, 2]
     assert trained["ema_momentum"] == 0.9 and trained["weights_without_ema"].endswith(
@@ -149,16 +155,21 @@ class _Recorder(keras.callbacks.Callback):
 
 def test_time_budget_saves_the_average_and_the_trained_weights(tmp_path):
     keras.utils.set_random_seed(2)
-    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4), keras.layers.Dense(1)])
+    norm = keras.layers.BatchNormalization(momentum=0.9)
+    model = keras.Sequential(
+        [keras.Input((3,)), keras.layers.Dense(4), norm, keras.layers.Dense(1)]
+    )
     model.compile(FusedAdam(0.1, use_ema=True, ema_momentum=0.5), loss="mse")
-    x, y = np.random.default_rng(0).normal(size=(2, 24, 3))[0], np.ones((24, 1))
+    x, y = np.random.default_rng(0).normal(size=(24, 3)).astype(np.float32), np.ones((24, 1))
     for _ in range(3):  # so that the average already differs at the snapshot
         model.train_on_batch(x[:8], y[:8])
 
     def path(minutes, suffix=""):
         return str(tmp_path / f"{'final' if minutes is None else minutes}{suffix}.weights.h5")
 
-    budget, recorder = glf_mnist.TimeBudget(None, (0.0,), path), _Recorder()
+    recalibration = [x[:8], x[8:16]]
+    budget = glf_mnist.TimeBudget(None, (0.0,), path, recalibration)
+    recorder = _Recorder()
     model.fit(x, y, batch_size=8, epochs=2, verbose=0, callbacks=[budget, recorder])
     assert budget.snapshots == [
         {
@@ -181,6 +192,11 @@ def test_time_budget_saves_the_average_and_the_trained_weights(tmp_path):
     ]:
         for got, expected in zip(saved(file), want):
             np.testing.assert_allclose(got, expected, rtol=1e-6)
+    # The snapshot of the average carries batch statistics of the average's own.
+    model.load_weights(path(0.0))
+    kernel, bias = recorder.averages[0][:2]
+    means = [(batch @ kernel + bias).mean(axis=0) for batch in recalibration]
+    np.testing.assert_allclose(norm.moving_mean.numpy(), np.mean(means, axis=0), rtol=1e-5)
     for average, want, trained in zip(averaged, recorder.averages[-1], recorder.weights[-1]):
         np.testing.assert_allclose(average, want, rtol=1e-6)
         assert not np.allclose(average, trained)

@@ -18,6 +18,7 @@ import tensorflow as tf
 
 from tfflows import models
 from tfflows.data import digits_arrays
+from tfflows.layers import batch_norms, recalibrate_batch_norm
 from tfflows.training import TrainConfig, build_model
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
@@ -54,6 +55,7 @@ TINY_FLAGS = {
 TINY_KWARGS = {
     "glow": dict(num_levels=1, num_steps=1, hidden_units=8),
     "vae": dict(latent_dim=4, filters=(8, 8), hidden_units=16),
+    "glf": dict(latent_dim=4, filters=(8, 8), hidden_units=16, flow_hidden_units=8),
 }
 
 
@@ -156,6 +158,21 @@ def test_ema_momentum_ends_training_with_the_average_on_every_replica(mirrored_s
         np.testing.assert_array_equal(first, second)
         np.testing.assert_allclose(first, want, rtol=1e-5, atol=1e-6)
         assert not np.allclose(first, last)
+
+
+def test_recalibration_under_mirrored_strategy_keeps_replicas_identical(mirrored_strategy):
+    config = TrainConfig(model="glf", model_kwargs=TINY_KWARGS["glf"], ema_momentum=0.9)
+    model = build_model(config, (8, 8, 1), mirrored_strategy)
+    norms = batch_norms(model)
+    before = [norm.moving_mean.numpy() for norm in norms]
+    batches = tf.data.Dataset.from_tensor_slices(digits_arrays("train")[0][:32]).batch(16)
+    assert recalibrate_batch_norm(model, batches) == 2
+    changed = 0
+    for norm, old in zip(norms, before):
+        first, second = (v.numpy() for v in norm.moving_mean.value.values)
+        np.testing.assert_array_equal(first, second)
+        changed += not np.allclose(first, old)
+    assert norms and changed == len(norms)
 
 
 def read_h5_arrays(path):

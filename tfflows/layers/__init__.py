@@ -1,7 +1,11 @@
 """Keras 3 layers that own a flow's weights and build `tfflows.bijectors` from them."""
 
 from tfflows.layers.actnorm import ActNorm
-from tfflows.layers.batch_statistics import batch_statistics
+from tfflows.layers.batch_statistics import (
+    batch_norms,
+    batch_statistics,
+    recalibrate_batch_norm,
+)
 from tfflows.layers.conditioners import ConvConditioner, DenseConditioner
 from tfflows.layers.conv_transpose import ShiftedConv2DTranspose
 from tfflows.layers.coupling import Coupling
@@ -27,7 +31,9 @@ __all__ = [
     "RealNVP",
     "ShiftedConv2DTranspose",
     "UniformDequantization",
+    "batch_norms",
     "batch_statistics",
     "initializing",
+    "recalibrate_batch_norm",
     "standard_normal",
 ]

@@ -1,11 +1,52 @@
-"""Batch normalization with the batch's own statistics, without training it."""
+"""Batch normalization with the batch's own statistics: read-only, or recomputed for good."""
 
 import functools
 
 import keras
 from keras import ops
 
-__all__ = ["batch_statistics"]
+__all__ = ["batch_norms", "batch_statistics", "recalibrate_batch_norm"]
+
+
+def batch_norms(layers):
+    """Every `keras.layers.BatchNormalization` inside `layers` (a layer or a list of them)."""
+    layers = layers if isinstance(layers, (list, tuple)) else [layers]
+    return [
+        sub
+        for layer in layers
+        for sub in layer._flatten_layers()
+        if isinstance(sub, keras.layers.BatchNormalization)
+    ]
+
+
+def recalibrate_batch_norm(model, batches):
+    """Recomputes `model`'s batch norms' moving statistics from `batches`; returns their count.
+
+    Each batch goes through `model(batch, training=True)`, eagerly, with
+    every batch norm's momentum set to `1 - 1/k` at the `k`-th batch, so that
+    the moving mean and variance end as the plain averages over the batches
+    of the batch means and variances (PyTorch's `momentum=None`, SWA's
+    `update_bn`). Needed after the weights change without training, e.g.
+    for an optimizer's moving average of the weights: the statistics were
+    those of the trained weights' activations. Nothing else changes: the
+    model runs no optimizer (mind other training-mode state of one's own,
+    e.g. dropout draws or actnorm's data-dependent start). A model without
+    batch norms is left alone.
+    """
+    norms = batch_norms(model)
+    if not norms:
+        return 0
+    momenta = [norm.momentum for norm in norms]
+    count = 0
+    try:
+        for count, batch in enumerate(batches, start=1):
+            for norm in norms:
+                norm.momentum = 1.0 - 1.0 / count
+            model(batch, training=True)
+    finally:
+        for norm, momentum in zip(norms, momenta):
+            norm.momentum = momentum
+    return count
 
 
 def _normalize_with_batch_statistics(layer, inputs, training=None, mask=None):
@@ -57,13 +98,7 @@ class batch_statistics:  # noqa: N801 (a context manager, named like one)
     """
 
     def __init__(self, layers):
-        layers = layers if isinstance(layers, (list, tuple)) else [layers]
-        self._norms = [
-            sub
-            for layer in layers
-            for sub in layer._flatten_layers()
-            if isinstance(sub, keras.layers.BatchNormalization)
-        ]
+        self._norms = batch_norms(layers)
 
     def __enter__(self):
         for norm in self._norms:

@@ -22,7 +22,8 @@ class TrainConfig:
         step-halving schedule (see `callbacks.step_halving`).
       clipnorm: gradient-norm clipping (None: none).
       ema_momentum: keep a moving average of the weights with this momentum
-        (Keras' `use_ema`); training ends with the average, so the test
+        (Keras' `use_ema`); training ends with the average, its batch norms'
+        statistics recomputed over 100 training batches, so the test
         metrics, samples and export use it, while validation during training
         and `best.keras` see the trained weights (None: no average).
       steps_per_epoch: cap on training steps per epoch (None: the whole set).

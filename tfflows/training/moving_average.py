@@ -11,10 +11,19 @@ from averaged weights is the usual trick of generative-model training
 (Polyak averaging; not part of the four papers). `moving_average_weights`
 lets one evaluate, save or sample from the average in the middle of
 training, e.g. in a callback, and gives the trained weights back afterwards.
-Non-trainable state (batch norms' moving statistics) is left as it is.
+
+Batch norms need care: their moving statistics are those of the *trained*
+weights' activations, and do not fit the averaged weights (GLF on MNIST,
+momentum 0.999 after 15 epochs: test MSE 0.0170 with them, 0.00446 once
+recomputed, against 0.00487 for the trained weights). Pass
+`recalibration_batches` to recompute them for the average inside the block
+(`tfflows.layers.recalibrate_batch_norm`); after `fit` has ended with the
+average, call that function yourself.
 """
 
 import contextlib
+
+from tfflows.layers import batch_norms, recalibrate_batch_norm
 
 __all__ = ["moving_average_weights"]
 
@@ -38,21 +47,31 @@ def _averages(model):
 
 
 @contextlib.contextmanager
-def moving_average_weights(model):
+def moving_average_weights(model, recalibration_batches=None):
     """Gives `model`'s trainable weights the optimizer's moving averages inside the block.
 
-    The weights trained so far come back when the block ends, also on an
-    exception, so training can go on:
+    With `recalibration_batches` (an iterable of input batches, e.g.
+    `train_dataset.take(100)`), the batch norms' moving statistics are then
+    recomputed for the averaged weights. The weights trained so far, and
+    the statistics, come back when the block ends, also on an exception, so
+    training can go on:
 
-      with moving_average_weights(model):
+      with moving_average_weights(model, train.take(100)):
           model.save_weights("averaged.weights.h5")
     """
     pairs = _averages(model)
-    trained = [variable.numpy() for variable, _ in pairs]
+    statistics = []
+    if recalibration_batches is not None:
+        for norm in batch_norms(model):
+            statistics += [norm.moving_mean, norm.moving_variance]
+    variables = [variable for variable, _ in pairs] + statistics
+    saved = [variable.numpy() for variable in variables]
     try:
         for variable, average in pairs:
             variable.assign(average)
+        if recalibration_batches is not None:
+            recalibrate_batch_norm(model, recalibration_batches)
         yield model
     finally:
-        for (variable, _), value in zip(pairs, trained):
+        for variable, value in zip(variables, saved):
             variable.assign(value)

@@ -6,11 +6,14 @@ import pathlib
 import keras
 
 from tfflows import data, export, models
+from tfflows.layers import recalibrate_batch_norm
 from tfflows.training.callbacks import SampleGrid, TerminateOnNaN, step_halving
 from tfflows.training.config import TrainConfig
 from tfflows.training.distribution import is_chief, make_strategy, worker_id
 
 __all__ = ["build_model", "image_shape_of", "train"]
+
+RECALIBRATION_BATCHES = 100  # batch-norm statistics for averaged weights (ema_momentum)
 
 
 def _load_kwargs(config):
@@ -41,6 +44,17 @@ def build_model(config, image_shape, strategy):
         )
         model.compile(optimizer, jit_compile=config.jit_compile)
     return model
+
+
+def _plain_batches(config):
+    """Training batches in file order, the same on every worker (not distributed)."""
+    return data.load(
+        config.dataset,
+        "train",
+        batch_size=min(config.batch_size, 512),
+        prefetch=False,
+        **_load_kwargs(config),
+    )
 
 
 def _distributed(config, strategy, split, training):
@@ -113,14 +127,7 @@ def train(config=None, strategy=None):
 
     # The same first batch on every worker, so data-dependent initialisation
     # leaves all replicas identical; a resumed run overwrites it from the backup.
-    first = data.load(
-        config.dataset,
-        "train",
-        batch_size=min(config.batch_size, 512),
-        prefetch=False,
-        **_load_kwargs(config),
-    )
-    model.initialize(next(iter(first)))
+    model.initialize(next(iter(_plain_batches(config))))
 
     validation = (
         _distributed(config, strategy, config.validation_split, False)
@@ -135,6 +142,10 @@ def train(config=None, strategy=None):
         callbacks=_callbacks(config, model_dir, strategy),
         verbose=config.verbose,
     )
+
+    if config.ema_momentum is not None:
+        # fit ended with the averaged weights: their batch norms need statistics of their own.
+        recalibrate_batch_norm(model, _plain_batches(config).take(RECALIBRATION_BATCHES))
 
     results = model.evaluate(
         _distributed(config, strategy, config.test_split, False), return_dict=True, verbose=0
