@@ -247,7 +247,9 @@ class TimeBudget(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         self.epoch_seconds.append(time.perf_counter() - self.epoch_start)
         if self.averaging and (self.model.stop_training or epoch + 1 == self.params["epochs"]):
+            saving = time.perf_counter()
             self.model.save_weights(self.snapshot_path(None, "_without_ema"))
+            self.start += time.perf_counter() - saving  # saving is not training
 
     @property
     def averaging(self):
