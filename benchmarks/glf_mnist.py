@@ -65,7 +65,7 @@ import tensorflow as tf  # noqa: E402
 from tfflows import data, models  # noqa: E402
 from tfflows.layers import recalibrate_batch_norm  # noqa: E402
 from tfflows.metrics import feature_statistics, frechet_inception_distance  # noqa: E402
-from tfflows.training import moving_average_weights, step_halving  # noqa: E402
+from tfflows.training import averaging_options, moving_average_weights, step_halving  # noqa: E402
 from tfflows.visualization import to_uint8  # noqa: E402
 
 MODELS = ("glf", "glf_regularized", "vae_flow_prior", "vae")
@@ -266,10 +266,7 @@ def build(args):
         kwargs["autoencoder_init_stddev"] = args.autoencoder_init_stddev
         kwargs["decoder_logit_scale"] = args.decoder_logit_scale
     model = models.get(args.model, (28, 28, 1), **kwargs)
-    averaging = {}
-    if args.ema_momentum is not None:
-        averaging = {"use_ema": True, "ema_momentum": args.ema_momentum}
-    optimizer = model.make_optimizer(args.learning_rate, **averaging)
+    optimizer = model.make_optimizer(args.learning_rate, **averaging_options(args.ema_momentum))
     model.compile(optimizer, jit_compile=bool(args.jit_compile))
     return model
 

@@ -14,10 +14,11 @@ from tfflows.training.distribution import (
     worker_id,
 )
 from tfflows.training.evaluation import SavedModelClient, evaluate, sample_fid
-from tfflows.training.moving_average import moving_average_weights
+from tfflows.training.moving_average import averaging_options, moving_average_weights
 from tfflows.training.train import build_model, image_shape_of, train
 
 __all__ = [
+    "averaging_options",
     "STRATEGIES",
     "SampleGrid",
     "SavedModelClient",

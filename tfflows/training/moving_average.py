@@ -25,7 +25,14 @@ import contextlib
 
 from tfflows.layers import batch_norms, recalibrate_batch_norm
 
-__all__ = ["moving_average_weights"]
+__all__ = ["averaging_options", "moving_average_weights"]
+
+
+def averaging_options(ema_momentum):
+    """`make_optimizer` options for a moving average with `ema_momentum` (None: none)."""
+    if ema_momentum is None:
+        return {}
+    return {"use_ema": True, "ema_momentum": ema_momentum}
 
 
 def _averages(model):

@@ -10,6 +10,7 @@ from tfflows.layers import recalibrate_batch_norm
 from tfflows.training.callbacks import SampleGrid, TerminateOnNaN, step_halving
 from tfflows.training.config import TrainConfig
 from tfflows.training.distribution import is_chief, make_strategy, worker_id
+from tfflows.training.moving_average import averaging_options
 
 __all__ = ["build_model", "image_shape_of", "train"]
 
@@ -36,11 +37,10 @@ def build_model(config, image_shape, strategy):
             num_bits=config.num_bits,
             **config.model_kwargs,
         )
-        averaging = {}
-        if config.ema_momentum is not None:
-            averaging = {"use_ema": True, "ema_momentum": config.ema_momentum}
         optimizer = model.make_optimizer(
-            config.learning_rate, clipnorm=config.clipnorm, **averaging
+            config.learning_rate,
+            clipnorm=config.clipnorm,
+            **averaging_options(config.ema_momentum),
         )
         model.compile(optimizer, jit_compile=config.jit_compile)
     return model
