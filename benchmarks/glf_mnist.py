@@ -47,6 +47,7 @@ The JSON result is printed as the last line and written to `--output`.
 """
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -230,16 +231,15 @@ class TimeBudget(keras.callbacks.Callback):
         while self.pending and elapsed > 60.0 * self.pending[0]:
             minutes = self.pending.pop(0)
             path = self.snapshot_path(minutes)
-            saving = time.perf_counter()
             snapshot = {"minutes": minutes, "steps": self.steps, "weights": path}
-            if self.averaging:
-                snapshot["weights_without_ema"] = self.snapshot_path(minutes, "_without_ema")
-                self.model.save_weights(snapshot["weights_without_ema"])
-                with moving_average_weights(self.model, self.recalibration):
+            with self.clock_paused():
+                if self.averaging:
+                    snapshot["weights_without_ema"] = self.snapshot_path(minutes, "_without_ema")
+                    self.model.save_weights(snapshot["weights_without_ema"])
+                    with moving_average_weights(self.model, self.recalibration):
+                        self.model.save_weights(path)
+                else:
                     self.model.save_weights(path)
-            else:
-                self.model.save_weights(path)
-            self.start += time.perf_counter() - saving  # saving is not training
             self.snapshots.append(snapshot)
         if self.seconds is not None and elapsed > self.seconds:
             self.model.stop_training = True
@@ -247,9 +247,17 @@ class TimeBudget(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         self.epoch_seconds.append(time.perf_counter() - self.epoch_start)
         if self.averaging and (self.model.stop_training or epoch + 1 == self.params["epochs"]):
-            saving = time.perf_counter()
-            self.model.save_weights(self.snapshot_path(None, "_without_ema"))
-            self.start += time.perf_counter() - saving  # saving is not training
+            with self.clock_paused():
+                self.model.save_weights(self.snapshot_path(None, "_without_ema"))
+
+    @contextlib.contextmanager
+    def clock_paused(self):
+        """Time spent inside (saving weights) is not training time."""
+        paused = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.start += time.perf_counter() - paused
 
     @property
     def averaging(self):
