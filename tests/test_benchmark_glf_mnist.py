@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from benchmarks import glf_mnist
+from benchmarks.time_budget import BudgetHalving, TimeBudget
 from tfflows import models
 from tfflows.optimizers import FusedAdam
 
@@ -109,7 +110,7 @@ def test_budget_halving_halves_at_each_fraction_of_the_time():
     clock = Clock()
     model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
     model.compile(keras.optimizers.Adam(1e-3), "mse")
-    halving = glf_mnist.BudgetHalving(clock, 1e-3, [0.75, 0.5])
+    halving = BudgetHalving(clock, 1e-3, [0.75, 0.5])
     halving.set_model(model)
     rates = []
     for elapsed in (0.0, 49.0, 50.0, 60.0, 80.0, 99.0):
@@ -131,7 +132,7 @@ def test_train_halves_by_time_without_the_epoch_schedule(shared_data_dir, tmp_pa
     assert float(model.optimizer.learning_rate.numpy()) == pytest.approx(5e-4)
     # The epoch schedule would set the rate back at the next epoch's start.
     halving = glf_mnist.schedule_callback(args, None, *glf_mnist.learning_rate_schedule(args))
-    assert isinstance(halving, glf_mnist.BudgetHalving)
+    assert isinstance(halving, BudgetHalving)
     by_epochs = glf_mnist.parse_args([*flags, "--lr_halve_after", "3"])
     scheduler = glf_mnist.schedule_callback(
         by_epochs, None, *glf_mnist.learning_rate_schedule(by_epochs)
@@ -168,7 +169,7 @@ def test_time_budget_saves_the_average_and_the_trained_weights(tmp_path):
         return str(tmp_path / f"{'final' if minutes is None else minutes}{suffix}.weights.h5")
 
     recalibration = [x[:8], x[8:16]]
-    budget = glf_mnist.TimeBudget(None, (0.0,), path, recalibration)
+    budget = TimeBudget(None, (0.0,), path, recalibration)
     recorder = _Recorder()
     model.fit(x, y, batch_size=8, epochs=2, verbose=0, callbacks=[budget, recorder])
     assert budget.snapshots == [

@@ -6,9 +6,10 @@ from tfflows.layers.batch_statistics import (
     batch_statistics,
     recalibrate_batch_norm,
 )
-from tfflows.layers.conditioners import ConvConditioner, DenseConditioner
+from tfflows.layers.conv_conditioner import ConvConditioner
 from tfflows.layers.conv_transpose import ShiftedConv2DTranspose
 from tfflows.layers.coupling import Coupling
+from tfflows.layers.dense_conditioner import DenseConditioner
 from tfflows.layers.dequantization import UniformDequantization
 from tfflows.layers.flow import Flow, FlowModel, initializing, standard_normal
 from tfflows.layers.glow_step import GlowStep

@@ -19,7 +19,7 @@ up to float rounding.
 import keras
 import tensorflow as tf
 
-from tfflows.layers.conditioners import _has_gpu
+from tfflows.layers._devices import has_gpu
 
 __all__ = ["ShiftedConv2DTranspose", "conv_transpose_by_output_shifts"]
 
@@ -73,7 +73,7 @@ class ShiftedConv2DTranspose(keras.layers.Conv2DTranspose):
     def _use_shifts(self, inputs):
         s = self.strides[0]
         return (
-            not _has_gpu()
+            not has_gpu()
             and self.strides == (s, s)
             and self.kernel_size == (2 * s, 2 * s)
             and self.padding == "same"

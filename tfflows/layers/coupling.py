@@ -5,7 +5,8 @@ import functools
 import keras
 
 from tfflows import bijectors
-from tfflows.layers.conditioners import ConvConditioner, DenseConditioner
+from tfflows.layers.conv_conditioner import ConvConditioner
+from tfflows.layers.dense_conditioner import DenseConditioner
 from tfflows.layers.flow import Flow
 
 __all__ = ["Coupling"]
