@@ -40,8 +40,8 @@ from tfflows.layers import Linear, ShiftedConv2DTranspose
 __all__ = ["infogan_decoder", "infogan_encoder", "check_infogan_shape"]
 
 
-def _batch_norm():
-    return keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5)
+def _batch_norm(dtype):
+    return keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5, dtype=dtype)
 
 
 def _kernel_initializer(init_stddev):
@@ -66,20 +66,26 @@ def infogan_encoder(
     filters=(64, 128),
     hidden_units=1024,
     init_stddev=None,
+    dtype=None,
     name="encoder",
 ):
-    """Table 3's encoder: images in [0, 1] `[N, H, W, C]` to `[N, outputs]`."""
+    """Table 3's encoder: images in [0, 1] `[N, H, W, C]` to `[N, outputs]`.
+
+    `dtype` is the hidden layers' Keras dtype policy (e.g. "mixed_bfloat16");
+    the output layer computes in float32 whatever it is.
+    """
     check_infogan_shape(image_shape)
-    init = dict(kernel_initializer=_kernel_initializer(init_stddev))
+    init = dict(kernel_initializer=_kernel_initializer(init_stddev), dtype=dtype)
     inputs = keras.Input(image_shape)
     h = keras.layers.Conv2D(filters[0], 4, strides=2, padding="same", activation="relu", **init)(
         inputs
     )
     h = keras.layers.Conv2D(filters[1], 4, strides=2, padding="same", **init)(h)
-    h = keras.layers.ReLU()(_batch_norm()(h))
-    h = keras.layers.Flatten()(h)
-    h = keras.layers.ReLU()(_batch_norm()(Linear(hidden_units, **init)(h)))
-    return keras.Model(inputs, keras.layers.Dense(outputs, **init)(h), name=name)
+    h = keras.layers.ReLU(dtype=dtype)(_batch_norm(dtype)(h))
+    h = keras.layers.Flatten(dtype=dtype)(h)
+    h = keras.layers.ReLU(dtype=dtype)(_batch_norm(dtype)(Linear(hidden_units, **init)(h)))
+    outputs = keras.layers.Dense(outputs, **{**init, "dtype": "float32"})(h)
+    return keras.Model(inputs, outputs, name=name)
 
 
 def infogan_decoder(
@@ -89,19 +95,26 @@ def infogan_decoder(
     hidden_units=1024,
     init_stddev=None,
     logit_scale=1.0,
+    dtype=None,
     name="decoder",
 ):
-    """Table 3's decoder: latents `[N, latent_dim]` to image logits `[N, H, W, C]`."""
+    """Table 3's decoder: latents `[N, latent_dim]` to image logits `[N, H, W, C]`.
+
+    `dtype` is the hidden layers' Keras dtype policy (e.g. "mixed_bfloat16");
+    the logits are computed in float32 whatever it is.
+    """
     rows, cols = check_infogan_shape(image_shape)
-    init = dict(kernel_initializer=_kernel_initializer(init_stddev))
+    init = dict(kernel_initializer=_kernel_initializer(init_stddev), dtype=dtype)
     inputs = keras.Input((latent_dim,))
-    h = keras.layers.ReLU()(_batch_norm()(keras.layers.Dense(hidden_units, **init)(inputs)))
+    h = keras.layers.Dense(hidden_units, **init)(inputs)
+    h = keras.layers.ReLU(dtype=dtype)(_batch_norm(dtype)(h))
     h = keras.layers.Dense(filters[1] * rows * cols, **init)(h)
-    h = keras.layers.ReLU()(_batch_norm()(h))
-    h = keras.layers.Reshape((rows, cols, filters[1]))(h)
+    h = keras.layers.ReLU(dtype=dtype)(_batch_norm(dtype)(h))
+    h = keras.layers.Reshape((rows, cols, filters[1]), dtype=dtype)(h)
     h = keras.layers.Conv2DTranspose(filters[0], 4, strides=2, padding="same", **init)(h)
-    h = keras.layers.ReLU()(_batch_norm()(h))
-    logits = ShiftedConv2DTranspose(image_shape[-1], 4, strides=2, padding="same", **init)(h)
+    h = keras.layers.ReLU(dtype=dtype)(_batch_norm(dtype)(h))
+    last = {**init, "dtype": "float32"}
+    logits = ShiftedConv2DTranspose(image_shape[-1], 4, strides=2, padding="same", **last)(h)
     if logit_scale != 1.0:
         logits = keras.layers.Rescaling(float(logit_scale), name="logit_scale")(logits)
     return keras.Model(inputs, logits, name=name)

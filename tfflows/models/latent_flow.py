@@ -67,6 +67,7 @@ class LatentFlowAutoEncoder(GenerativeModel):
         flow_batch_norm=True,
         autoencoder_init_stddev=None,
         decoder_logit_scale=1.0,
+        autoencoder_dtype=None,
         encoder_outputs_per_latent=1,
         num_bits=8,
         **kwargs,
@@ -85,10 +86,12 @@ class LatentFlowAutoEncoder(GenerativeModel):
         self.autoencoder_init_stddev = (
             None if autoencoder_init_stddev is None else float(autoencoder_init_stddev)
         )
+        self.autoencoder_dtype = autoencoder_dtype
         networks = dict(
             filters=self.filters,
             hidden_units=self.hidden_units,
             init_stddev=self.autoencoder_init_stddev,
+            dtype=autoencoder_dtype,
         )
         self.encoder = infogan_encoder(
             self.image_shape, encoder_outputs_per_latent * self.latent_dim, **networks
@@ -158,4 +161,5 @@ class LatentFlowAutoEncoder(GenerativeModel):
             "flow_batch_norm": self.flow_batch_norm,
             "autoencoder_init_stddev": self.autoencoder_init_stddev,
             "decoder_logit_scale": self.decoder_logit_scale,
+            "autoencoder_dtype": self.autoencoder_dtype,
         }
