@@ -95,6 +95,32 @@ def test_decoder_logit_scale_2_is_the_authors_tanh_output(name):
     np.testing.assert_allclose(clone.decode(z).numpy(), scaled.decode(z).numpy(), atol=1e-6)
 
 
+@pytest.mark.parametrize("name", ["glf", "vae_flow_prior"])
+def test_autoencoder_dtype_mixed_bfloat16_keeps_weights_latents_and_logits_float32(name, digits):
+    """The hidden layers compute in bfloat16 from float32 weights; the rest stays float32."""
+    mixed = tiny(name, autoencoder_dtype="mixed_bfloat16")
+    plain = tiny(name)
+    plain.set_weights(mixed.get_weights())
+    hidden = [layer for layer in mixed.encoder.layers[1:-1] if layer.weights]
+    assert hidden and all(layer.compute_dtype == "bfloat16" for layer in hidden)
+    assert all(w.dtype == "float32" for w in mixed.weights)
+    assert mixed.encoder.layers[-1].compute_dtype == mixed.decoder.layers[-1].compute_dtype
+    assert mixed.decoder.layers[-1].compute_dtype == "float32"
+    assert all(layer.compute_dtype == "float32" for layer in mixed.flow._flatten_layers())
+    x = digits[:8]
+    z, z_plain = mixed.encode(x), plain.encode(x)
+    assert z.dtype == tf.float32 and mixed.decode(z).dtype == tf.float32
+    # bfloat16 has 8 significant bits: close to the float32 model, but not equal to it.
+    np.testing.assert_allclose(z, z_plain, rtol=0.1, atol=0.05)
+    assert np.abs(z.numpy() - z_plain.numpy()).max() > 1e-5
+    mixed.compile(mixed.make_optimizer(1e-3))
+    history = mixed.fit(x, batch_size=4, epochs=1, verbose=0).history
+    assert np.isfinite(history["loss"][-1])
+    clone = type(mixed).from_config(mixed.get_config())
+    assert clone.autoencoder_dtype == "mixed_bfloat16" and plain.autoencoder_dtype is None
+    assert clone.decoder.layers[1].compute_dtype == "bfloat16"
+
+
 def test_stop_gradient_keeps_the_nll_off_the_encoder(digits):
     x = digits[:32]
     glf, regularized = tiny("glf"), tiny("glf_regularized")
@@ -211,9 +237,13 @@ def test_perceptual_reconstruction_with_an_untrained_extractor(digits):
         tiny("glf", reconstruction_loss="perceptual")
 
 
-@pytest.mark.parametrize("name", ["glf", "vae_flow_prior"])
-def test_export_runs_with_tensorflow_only(name, digits, tmp_path, serve_with_tensorflow_only):
-    model = tiny(name)
+@pytest.mark.parametrize(
+    "name, dtype", [("glf", None), ("vae_flow_prior", None), ("glf", "mixed_bfloat16")]
+)
+def test_export_runs_with_tensorflow_only(
+    name, dtype, digits, tmp_path, serve_with_tensorflow_only
+):
+    model = tiny(name, autoencoder_dtype=dtype)
     randomize_flow(model, scale=0.1)
     images = digits[:6]
     path = tmp_path / "saved_model"

@@ -44,6 +44,7 @@ TINY_FLAGS = {
         "--glf_regularized_filters=8,8",
         "--glf_regularized_hidden_units=16",
         "--glf_regularized_flow_hidden_units=8",
+        "--glf_regularized_autoencoder_dtype=mixed_bfloat16",  # bf16 through flags and export
     ],
     "vae_flow_prior": [
         "--vae_flow_prior_latent_dim=4",

@@ -62,6 +62,11 @@ class GLF(LatentFlowAutoEncoder):
         auto-encoder kernels (the authors' code: 0.02).
       decoder_logit_scale: images are sigmoid(scale * a) of the decoder's last
         layer `a` (Table 3: 1; the authors' `0.5 tanh(a) + 0.5`: 2).
+      autoencoder_dtype: Keras dtype policy of the auto-encoder's hidden layers
+        (None: the global one). "mixed_bfloat16" runs its matmuls and convolutions
+        in bfloat16 (~1.5x faster steps on CPUs with AMX, e.g. Sapphire Rapids;
+        bf16 tensor cores on GPUs); weights, the latent, the logits, the flow and
+        the loss stay float32.
       beta: weight of the reconstruction loss, and the joint's decoder precision.
       stop_gradient: stop the NLL's gradient at the latent (GLF); False is regularized GLF.
       reconstruction_loss: "mse" (sum of squared errors), "bce" or "perceptual".
@@ -89,6 +94,7 @@ class GLF(LatentFlowAutoEncoder):
         flow_batch_norm=True,
         autoencoder_init_stddev=None,
         decoder_logit_scale=1.0,
+        autoencoder_dtype=None,
         beta=1.0,
         stop_gradient=True,
         reconstruction_loss="mse",
@@ -111,6 +117,7 @@ class GLF(LatentFlowAutoEncoder):
             flow_batch_norm=flow_batch_norm,
             autoencoder_init_stddev=autoencoder_init_stddev,
             decoder_logit_scale=decoder_logit_scale,
+            autoencoder_dtype=autoencoder_dtype,
             num_bits=num_bits,
             **kwargs,
         )

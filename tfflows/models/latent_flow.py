@@ -50,6 +50,11 @@ class LatentFlowAutoEncoder(GenerativeModel):
         the auto-encoder's kernels from N(0, s^2) (the authors' code: 0.02).
       decoder_logit_scale: the decoder's image is sigmoid(scale * a) of its last
         layer's output `a` (Table 3: 1; the authors' `0.5 tanh(a) + 0.5`: 2).
+      autoencoder_dtype: Keras dtype policy of the auto-encoder's hidden layers
+        (None: the global one). "mixed_bfloat16" runs its matmuls and convolutions
+        in bfloat16 (~1.5x faster steps on CPUs with AMX, e.g. Sapphire Rapids;
+        bf16 tensor cores on GPUs); weights, the latent, the logits, the flow and
+        the loss stay float32.
       encoder_outputs_per_latent: 1 (a point) or 2 (a Gaussian's mean and log-scale).
       num_bits: bit depth the model sees.
     """

@@ -53,6 +53,11 @@ class VAEFlowPrior(LatentFlowAutoEncoder):
         auto-encoder kernels (the authors' code: 0.02).
       decoder_logit_scale: images are sigmoid(scale * a) of the decoder's last
         layer `a` (Table 3: 1; the authors' `0.5 tanh(a) + 0.5`: 2).
+      autoencoder_dtype: Keras dtype policy of the auto-encoder's hidden layers
+        (None: the global one). "mixed_bfloat16" runs its matmuls and convolutions
+        in bfloat16 (~1.5x faster steps on CPUs with AMX, e.g. Sapphire Rapids;
+        bf16 tensor cores on GPUs); weights, the latent, the logits, the flow and
+        the loss stay float32.
       beta: decoder precision (initial value if learned; Table 1 uses 1).
       learn_beta: train beta with the rest.
       num_bits: bit depth the model sees.
@@ -74,6 +79,7 @@ class VAEFlowPrior(LatentFlowAutoEncoder):
         flow_batch_norm=True,
         autoencoder_init_stddev=None,
         decoder_logit_scale=1.0,
+        autoencoder_dtype=None,
         beta=1.0,
         learn_beta=False,
         num_bits=8,
@@ -91,6 +97,7 @@ class VAEFlowPrior(LatentFlowAutoEncoder):
             flow_batch_norm=flow_batch_norm,
             autoencoder_init_stddev=autoencoder_init_stddev,
             decoder_logit_scale=decoder_logit_scale,
+            autoencoder_dtype=autoencoder_dtype,
             encoder_outputs_per_latent=2,
             num_bits=num_bits,
             **kwargs,
