@@ -104,7 +104,7 @@ def test_autoencoder_dtype_mixed_bfloat16_keeps_weights_latents_and_logits_float
     hidden = [layer for layer in mixed.encoder.layers[1:-1] if layer.weights]
     assert hidden and all(layer.compute_dtype == "bfloat16" for layer in hidden)
     assert all(w.dtype == "float32" for w in mixed.weights)
-    assert mixed.encoder.layers[-1].compute_dtype == mixed.decoder.layers[-1].compute_dtype
+    assert mixed.encoder.layers[-1].compute_dtype == "float32"
     assert mixed.decoder.layers[-1].compute_dtype == "float32"
     assert all(layer.compute_dtype == "float32" for layer in mixed.flow._flatten_layers())
     x = digits[:8]
@@ -119,6 +119,14 @@ def test_autoencoder_dtype_mixed_bfloat16_keeps_weights_latents_and_logits_float
     clone = type(mixed).from_config(mixed.get_config())
     assert clone.autoencoder_dtype == "mixed_bfloat16" and plain.autoencoder_dtype is None
     assert clone.decoder.layers[1].compute_dtype == "bfloat16"
+    # Under a global mixed policy too, the (scaled) logits stay float32.
+    keras.config.set_dtype_policy("mixed_bfloat16")
+    try:
+        scaled = tiny(name, decoder_logit_scale=2)
+    finally:
+        keras.config.set_dtype_policy("float32")
+    assert scaled.decoder.layers[1].compute_dtype == "bfloat16"
+    assert scaled.decoder(z).dtype == tf.float32 and scaled.encode(x).dtype == tf.float32
 
 
 def test_stop_gradient_keeps_the_nll_off_the_encoder(digits):

@@ -116,5 +116,7 @@ def infogan_decoder(
     last = {**init, "dtype": "float32"}
     logits = ShiftedConv2DTranspose(image_shape[-1], 4, strides=2, padding="same", **last)(h)
     if logit_scale != 1.0:
-        logits = keras.layers.Rescaling(float(logit_scale), name="logit_scale")(logits)
+        logits = keras.layers.Rescaling(float(logit_scale), name="logit_scale", dtype="float32")(
+            logits
+        )
     return keras.Model(inputs, logits, name=name)
