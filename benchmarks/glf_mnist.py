@@ -281,6 +281,7 @@ def train(model, args, output_dir):
         shuffle=True,
         seed=args.seed,
         cache=True,
+        autotune=False,  # its iterator's deletion stalls ~30 s at every other epoch start
     )
 
     def weights_path(minutes, suffix=""):

@@ -73,6 +73,7 @@ def load(
     dequantize=False,
     cache=False,
     prefetch=True,
+    autotune=True,
     input_context=None,
 ):
     """Loads an image data set as a `tf.data.Dataset`.
@@ -98,6 +99,11 @@ def load(
       dequantize: add `u ~ U[0, 1)` before scaling (implies `scale="centered"` if None).
       cache: cache the decoded images in memory (small sets).
       prefetch: prefetch with `tf.data.AUTOTUNE`.
+      autotune: tf.data's autotuning of parallelism and buffers. On TF 2.21, deleting
+        an iterator whose autotune thread sleeps (Keras does at every epoch's start)
+        can block for tens of seconds: every other GLF epoch on MNIST, ~30 s of a
+        ~47 s epoch, with the CPU idle (`benchmarks/README.md`). Small cached sets
+        lose nothing without it.
       input_context: a `tf.distribute.InputContext`: keep only this pipeline's shard.
 
     Returns:
@@ -149,6 +155,10 @@ def load(
         ds = ds.batch(batch_size, drop_remainder=drop_remainder)
     if prefetch:
         ds = ds.prefetch(tf.data.AUTOTUNE)
+    if not autotune:
+        options = tf.data.Options()
+        options.autotune.enabled = False
+        ds = ds.with_options(options)
     return ds
 
 
