@@ -128,6 +128,11 @@ def test_load_options_shapes_dtypes_and_determinism(digits_dir):
     np.testing.assert_array_equal(tf.cast(tf.floor((y1 + 0.5) * 256), tf.uint8), a)
     u = next(iter(data.load("digits", "test", scale="unit", num_bits=5, **kwargs)))
     np.testing.assert_allclose(u, tf.cast(a // 8, tf.float32) / 32)
+    # Without autotuning: the same batches, and the option set on the pipeline.
+    plain = data.load("digits", "test", autotune=False, **kwargs)
+    assert plain.options().autotune.enabled is False
+    assert data.load("digits", "test", **kwargs).options().autotune.enabled is not False
+    np.testing.assert_array_equal(next(iter(plain)), a)
 
 
 def test_mock_tfds_paths_mnist_cifar_celeb_a():

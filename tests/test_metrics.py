@@ -69,6 +69,21 @@ def test_iw_bound_is_above_the_elbo_and_tends_to_log_p():
     assert np.min(log_px - elbo) > 0.1
 
 
+def test_tiled_iw_bound_groups_the_samples_of_each_example():
+    x = tf.constant([[1.0, 0.0], [2.0, 0.0], [3.0, 0.0]], tf.float64)  # N = 3 examples [2]
+    seen = []
+
+    def log_weights(tiled):
+        seen.append(tiled)
+        # Sample k of example n gets log-weight x_n + k: rows are sample-major.
+        return tiled[:, 0] + tf.cast(tf.range(tf.shape(tiled)[0]) // 3, tf.float64)
+
+    bound = metrics.tiled_importance_weighted_bound(log_weights, x, 4)
+    assert seen[0].shape == (12, 2) and (bound.kind, bound.num_samples) == ("iw", 4)
+    expected = [v + math.log(np.mean(np.exp(np.arange(4.0)))) for v in (1.0, 2.0, 3.0)]
+    np.testing.assert_allclose(bound.value, expected, rtol=1e-12)
+
+
 def test_log_mean_exp_is_stable_and_bounds_say_what_they_are():
     w = tf.constant([[-1e4], [-1e4 + math.log(3.0)]], tf.float64)
     np.testing.assert_allclose(metrics.log_mean_exp(w), [-1e4 + math.log(2.0)])

@@ -12,7 +12,13 @@
 - `precision_recall`: improved precision and recall (Kynkäänniemi et al., 2019).
 """
 
-from tfflows.metrics.bounds import Bound, elbo, importance_weighted_bound, log_mean_exp
+from tfflows.metrics.bounds import (
+    Bound,
+    elbo,
+    importance_weighted_bound,
+    log_mean_exp,
+    tiled_importance_weighted_bound,
+)
 from tfflows.metrics.fid import (
     FeatureStatistics,
     feature_statistics,
@@ -45,6 +51,7 @@ __all__ = [
     "frechet_inception_distance",
     "get_fid_model",
     "importance_weighted_bound",
+    "tiled_importance_weighted_bound",
     "inception_features",
     "knn_radii",
     "log_mean_exp",

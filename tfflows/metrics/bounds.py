@@ -17,7 +17,13 @@ import tensorflow as tf
 
 from tfflows.metrics.likelihood import bits_per_dim
 
-__all__ = ["Bound", "elbo", "importance_weighted_bound", "log_mean_exp"]
+__all__ = [
+    "Bound",
+    "elbo",
+    "importance_weighted_bound",
+    "log_mean_exp",
+    "tiled_importance_weighted_bound",
+]
 
 
 class Bound(NamedTuple):
@@ -56,3 +62,17 @@ def importance_weighted_bound(log_weights, axis=0):
     if k < 1:
         raise ValueError("importance_weighted_bound needs at least one sample.")
     return Bound(log_mean_exp(log_weights, axis=axis), "iw", k)
+
+
+def tiled_importance_weighted_bound(log_weights_fn, x, num_samples):
+    """`IW_K` per example of a batch `x` `[N, ...]`, one forward pass over K tiled copies.
+
+    `log_weights_fn` maps the sample-major tiling (row `k * N + n` is example n with
+    its k-th latent sample) to the `[K * N]` log-weights `log p(x, z) - log q(z | x)`,
+    drawing the K * N latents itself.
+    """
+    k = int(num_samples)
+    x = tf.convert_to_tensor(x)
+    multiples = tf.concat([[k], tf.ones([tf.rank(x) - 1], tf.int32)], axis=0)
+    log_weights = log_weights_fn(tf.tile(x, multiples))
+    return importance_weighted_bound(tf.reshape(log_weights, [k, tf.shape(x)[0]]))

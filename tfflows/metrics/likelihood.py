@@ -48,13 +48,14 @@ def discrete_log_likelihood(log_prob, num_dims, num_bits=8, pixel_scale=None):
       `log p(y) + D log a` (a lower bound on `log P(x)` under uniform dequantization).
     """
     log_prob = tf.convert_to_tensor(log_prob)
-    return log_prob + tf.cast(num_dims * _log_scale(num_bits, pixel_scale), log_prob.dtype)
+    # tf.constant, not tf.cast: casting a Python float rounds it to float32 first.
+    return log_prob + tf.constant(num_dims * _log_scale(num_bits, pixel_scale), log_prob.dtype)
 
 
 def bits_per_dim(log_likelihood, num_dims):
     """`-log_likelihood / (D log 2)`: nats of the discrete image to bits per dimension."""
     log_likelihood = tf.convert_to_tensor(log_likelihood)
-    return -log_likelihood / tf.cast(num_dims * math.log(2.0), log_likelihood.dtype)
+    return -log_likelihood / tf.constant(num_dims * math.log(2.0), log_likelihood.dtype)
 
 
 def continuous_to_bits_per_dim(log_prob, num_dims, num_bits=8, pixel_scale=None):
