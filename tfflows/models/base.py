@@ -88,6 +88,10 @@ class GenerativeModel(keras.Model):
             )
         return self.dequantize(images, seed=seed)
 
+    def model_space(self, images, seed=None):
+        """Dequantized model-space images in the model's compute dtype (float64 for checks)."""
+        return tf.cast(self.to_model_space(images, seed=seed), self.compute_dtype)
+
     def unit_images(self, images, seed=None):
         """uint8 images to dequantized floats in [0, 1] (model space + 0.5): sigmoid decoders."""
         return self.to_model_space(images, seed=seed) + 0.5
@@ -161,6 +165,15 @@ class GenerativeModel(keras.Model):
         if self.optimizer is not None and self.built:
             self.optimizer.build(self.trainable_variables)
 
+    def optimized_variables(self):
+        """The variables a training step updates (models trained in phases narrow it)."""
+        return self.trainable_variables
+
+    def training_callbacks(self, epochs):
+        """Callbacks a `fit` of `epochs` epochs needs for this model's schedule (e.g. phases)."""
+        del epochs
+        return []
+
     @property
     def metrics(self):
         return list(self._trackers.values())
@@ -187,7 +200,7 @@ class GenerativeModel(keras.Model):
             # divided by their number (Keras does this only for its own losses).
             replicas = tf.distribute.get_strategy().num_replicas_in_sync
             scaled = means["loss"] / tf.cast(replicas, means["loss"].dtype)
-        return means, tape.gradient(scaled, self.trainable_variables)
+        return means, tape.gradient(scaled, self.optimized_variables())
 
     def _maybe_symbolic_build(self, iterator=None, data_batch=None):
         # Keras would average a data batch over the replicas to build the model
@@ -201,7 +214,7 @@ class GenerativeModel(keras.Model):
         if self._loss_and_grads_fn is None:
             self._loss_and_grads_fn = tf.function(self._loss_and_grads, jit_compile=self.xla)
         means, grads = self._loss_and_grads_fn(images)
-        self.optimizer.apply(grads, self.trainable_variables)
+        self.optimizer.apply(grads, self.optimized_variables())
         return self._track(means)
 
     def test_step(self, data):

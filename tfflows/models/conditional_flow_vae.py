@@ -29,7 +29,7 @@ import tensorflow as tf
 
 from tfflows.bijectors import OnePassBijector
 from tfflows.layers import standard_normal
-from tfflows.metrics.bounds import importance_weighted_bound
+from tfflows.metrics.bounds import tiled_importance_weighted_bound
 from tfflows.models.base import GenerativeModel
 from tfflows.models.gaussian import standard_normal_log_prob
 
@@ -127,10 +127,6 @@ class ConditionalFlowVAE(GenerativeModel):
 
     # -- loss (6) ------------------------------------------------------------------------------
 
-    def model_space(self, images, seed=None):
-        """Dequantized model-space images in the model's compute dtype (float64 for checks)."""
-        return tf.cast(self.to_model_space(images, seed=seed), self.compute_dtype)
-
     def _noise(self, batch_size, seed):
         shape = tf.concat([tf.reshape(batch_size, [1]), self.latent_shape], axis=0)
         # Offset from the dequantization's seed, so u and the dequantization noise differ.
@@ -161,12 +157,11 @@ class ConditionalFlowVAE(GenerativeModel):
         """ELBO (K = 1) or importance-weighted bound `IW_K` (K > 1) of the 8-bit images, nats."""
         if num_importance_samples <= 1:
             return super().log_prob(images, seed=seed)
-        k = int(num_importance_samples)
-        y = self.model_space(images, seed)
-        batch = tf.shape(y)[0]
-        tiled = tf.tile(y, [k, 1, 1, 1])  # sample-major: row i * N + n is (u_i, x_n)
-        log_weights = -self.loss_terms(tiled, self._noise(k * batch, seed))["loss"]
-        bound = importance_weighted_bound(tf.reshape(log_weights, [k, batch]))
+        bound = tiled_importance_weighted_bound(
+            lambda y: -self.loss_terms(y, self._noise(tf.shape(y)[0], seed))["loss"],
+            self.model_space(images, seed),
+            num_importance_samples,
+        )
         return self.discrete_log_likelihood(bound.value)
 
     # -- latents and sampling ------------------------------------------------------------------

@@ -139,7 +139,7 @@ def train(config=None, strategy=None):
         epochs=config.epochs,
         steps_per_epoch=config.steps_per_epoch,
         validation_data=validation,
-        callbacks=_callbacks(config, model_dir, strategy),
+        callbacks=_callbacks(config, model_dir, strategy) + model.training_callbacks(config.epochs),
         verbose=config.verbose,
     )
 
