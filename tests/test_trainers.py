@@ -52,6 +52,15 @@ TINY_FLAGS = {
         "--vae_flow_prior_hidden_units=16",
         "--vae_flow_prior_flow_hidden_units=8",
     ],
+    "vflow": [
+        "--vflow_num_levels=1",
+        "--vflow_num_steps=1",
+        "--vflow_hidden_units=8",
+        "--vflow_posterior_steps=1",
+        "--vflow_posterior_hidden_units=8",
+        "--vflow_context_channels=2",
+        "--vflow_context_hidden_units=4",
+    ],
 }
 TINY_KWARGS = {
     "glow": dict(num_levels=1, num_steps=1, hidden_units=8),

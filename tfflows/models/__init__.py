@@ -8,6 +8,7 @@ from tfflows.models.glow import Glow
 from tfflows.models.registry import get, model_class, names, preset_config, register
 from tfflows.models.vae import VAE
 from tfflows.models.vae_flow_prior import VAEFlowPrior
+from tfflows.models.vflow import VFlow
 
 __all__ = [
     "FVAE",
@@ -16,6 +17,7 @@ __all__ = [
     "GLF",
     "VAE",
     "VAEFlowPrior",
+    "VFlow",
     "GenerativeModel",
     "Glow",
     "get",
