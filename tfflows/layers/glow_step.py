@@ -26,6 +26,7 @@ class GlowStep(Flow):
       scale_activation: scale of the affine coupling (see `bijectors.AffineCoupling`).
       conditional_channels: channels of a conditional input, 0 if none.
       seed: seed of the 1x1 convolution's initial rotation.
+      conv1x1_init: "rotation" (Glow) or "identity" (see `InvertibleConv1x1`).
     """
 
     event_ndims = 3
@@ -38,6 +39,7 @@ class GlowStep(Flow):
         scale_activation="tanh",
         conditional_channels=0,
         seed=None,
+        conv1x1_init="rotation",
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -47,9 +49,10 @@ class GlowStep(Flow):
         self.scale_activation = scale_activation
         self.conditional_channels = int(conditional_channels)
         self.seed = seed
+        self.conv1x1_init = conv1x1_init
         self.actnorm = ActNorm(event_ndims=3, name="actnorm", dtype=self.dtype_policy)
         self.conv1x1 = InvertibleConv1x1(
-            event_ndims=3, seed=seed, name="conv1x1", dtype=self.dtype_policy
+            event_ndims=3, seed=seed, init=conv1x1_init, name="conv1x1", dtype=self.dtype_policy
         )
         self.coupling = Coupling(
             kind=coupling,
@@ -85,4 +88,5 @@ class GlowStep(Flow):
             "scale_activation": self.scale_activation,
             "conditional_channels": self.conditional_channels,
             "seed": self.seed,
+            "conv1x1_init": self.conv1x1_init,
         }

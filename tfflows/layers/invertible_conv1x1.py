@@ -10,6 +10,13 @@ from tfflows.layers.flow import Flow
 __all__ = ["InvertibleConv1x1"]
 
 
+def _lu_of_identity(channels):
+    """`P, L, U, sign(s), log|s|` of the identity: a 1x1 convolution that starts as a no-op."""
+    eye = np.eye(channels)
+    zeros = np.zeros(channels)
+    return np.arange(channels, dtype=np.int32), eye, np.zeros_like(eye), zeros + 1.0, zeros
+
+
 def _lu_of_random_rotation(channels, seed):
     """`P, L, U, sign(s), log|s|` of a random orthogonal matrix (Glow's init)."""
     rng = np.random.default_rng(seed)
@@ -28,24 +35,34 @@ class InvertibleConv1x1(Flow):
     The LU decomposition is computed once, in NumPy, from a random rotation at
     build time (so `log|det W| = 0` initially); afterwards only `L`, `U` and
     `log_scale` train and the log-det `H * W * sum(log_scale)` needs no
-    determinant, so the layer compiles under XLA.
+    determinant, so the layer compiles under XLA. `init="identity"` starts
+    from `W = I` instead (P = L = I, U = 0), for a flow that must start as the
+    identity map, such as the flow-decoder VAE's Glow layer trained on top of
+    a fixed VAE.
 
     Args:
       event_ndims: rank of the events (3 for images, 1 for vectors).
       seed: seed of the random rotation; None draws one from NumPy's global RNG
         (seeded by `keras.utils.set_random_seed`).
+      init: "rotation" (Glow) or "identity".
     """
 
-    def __init__(self, event_ndims=3, seed=None, **kwargs):
+    def __init__(self, event_ndims=3, seed=None, init="rotation", **kwargs):
         super().__init__(**kwargs)
+        if init not in ("rotation", "identity"):
+            raise ValueError(f"init must be 'rotation' or 'identity', got {init!r}.")
         self.event_ndims = int(event_ndims)
         self.seed = seed
+        self.init = init
 
     def build(self, input_shape):
         channels = int(input_shape[-1])
-        # The global RNG on purpose: keras.utils.set_random_seed seeds it.
-        seed = self.seed if self.seed is not None else np.random.randint(2**31 - 1)  # noqa: NPY002
-        permutation, lower, upper, sign, log_scale = _lu_of_random_rotation(channels, seed)
+        if self.init == "identity":
+            permutation, lower, upper, sign, log_scale = _lu_of_identity(channels)
+        else:
+            # The global RNG on purpose: keras.utils.set_random_seed seeds it.
+            seed = self.seed if self.seed is not None else np.random.randint(2**31 - 1)  # noqa: NPY002
+            permutation, lower, upper, sign, log_scale = _lu_of_random_rotation(channels, seed)
 
         def constant(value):
             return lambda shape, dtype=None: keras.ops.cast(value, dtype)
@@ -74,4 +91,9 @@ class InvertibleConv1x1(Flow):
         )
 
     def get_config(self):
-        return {**super().get_config(), "event_ndims": self.event_ndims, "seed": self.seed}
+        return {
+            **super().get_config(),
+            "event_ndims": self.event_ndims,
+            "seed": self.seed,
+            "init": self.init,
+        }

@@ -45,6 +45,8 @@ class MultiScaleFlow(FlowModel):
       split: factor out half of the channels after every level but the last.
       conditional_shape: shape of a conditional input, or None.
       seed: seed of the 1x1 convolutions' initial rotations (None: random).
+      conv1x1_init: "rotation" (Glow) or "identity": with it, additive or "tanh"
+        couplings and actnorms left uninitialised, a new flow is the identity map.
     """
 
     event_ndims = 3
@@ -62,6 +64,7 @@ class MultiScaleFlow(FlowModel):
         split=True,
         conditional_shape=None,
         seed=None,
+        conv1x1_init="rotation",
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -78,6 +81,7 @@ class MultiScaleFlow(FlowModel):
         self.split = bool(split)
         self.conditional_shape = None if conditional_shape is None else tuple(conditional_shape)
         self.seed = seed
+        self.conv1x1_init = conv1x1_init
         self._check_shapes()
         self.steps, self.priors, self._level_shapes = [], [], []
         shape, cond = self._event_shape, self.conditional_shape
@@ -96,6 +100,7 @@ class MultiScaleFlow(FlowModel):
                         scale_activation=scale_activation,
                         conditional_channels=0 if cond is None else cond[-1],
                         seed=None if seed is None else seed * 1000 + level * 100 + step,
+                        conv1x1_init=conv1x1_init,
                         name=f"level{level}_step{step}",
                         dtype=self.dtype_policy,
                     )
@@ -185,4 +190,5 @@ class MultiScaleFlow(FlowModel):
             "split": self.split,
             "conditional_shape": self.conditional_shape,
             "seed": self.seed,
+            "conv1x1_init": self.conv1x1_init,
         }
