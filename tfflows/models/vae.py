@@ -19,34 +19,47 @@ from tfflows.models.registry import register
 __all__ = ["VAE", "conv_decoder", "conv_encoder"]
 
 
-def conv_encoder(image_shape, outputs, filters=(32, 64), hidden_units=256, name="encoder"):
+def _input(shape, dtype):
+    policy = None if dtype is None else keras.dtype_policies.get(dtype)
+    return keras.Input(shape, dtype=None if policy is None else policy.compute_dtype)
+
+
+def conv_encoder(
+    image_shape, outputs, filters=(32, 64), hidden_units=256, name="encoder", dtype=None
+):
     """Stride-2 4x4 convolutions, then a dense layer to `outputs` units."""
     stages = max_halvings(image_shape, len(filters))
-    inputs = keras.Input(image_shape)
+    inputs = _input(image_shape, dtype)
     h = inputs
     for width in filters[:stages]:
-        h = keras.layers.Conv2D(width, 4, strides=2, padding="same", activation="relu")(h)
-    h = keras.layers.Flatten()(h)
-    h = keras.layers.Dense(hidden_units, activation="relu")(h)
-    return keras.Model(inputs, keras.layers.Dense(outputs)(h), name=name)
+        h = keras.layers.Conv2D(
+            width, 4, strides=2, padding="same", activation="relu", dtype=dtype
+        )(h)
+    h = keras.layers.Flatten(dtype=dtype)(h)
+    h = keras.layers.Dense(hidden_units, activation="relu", dtype=dtype)(h)
+    return keras.Model(inputs, keras.layers.Dense(outputs, dtype=dtype)(h), name=name)
 
 
-def conv_decoder(image_shape, latent_dim, filters=(32, 64), hidden_units=256, name="decoder"):
+def conv_decoder(
+    image_shape, latent_dim, filters=(32, 64), hidden_units=256, name="decoder", dtype=None
+):
     """The mirror of `conv_encoder` (same `filters`): dense, reshape, transposed convolutions."""
     height, width, channels = image_shape
     widths = filters[: max_halvings(image_shape, len(filters))]
     factor = 2 ** len(widths)
     start = (height // factor, width // factor, widths[-1] if widths else filters[0])
-    inputs = keras.Input((latent_dim,))
-    h = keras.layers.Dense(hidden_units, activation="relu")(inputs)
-    h = keras.layers.Dense(math.prod(start), activation="relu")(h)
-    h = keras.layers.Reshape(start)(h)
+    inputs = _input((latent_dim,), dtype)
+    h = keras.layers.Dense(hidden_units, activation="relu", dtype=dtype)(inputs)
+    h = keras.layers.Dense(math.prod(start), activation="relu", dtype=dtype)(h)
+    h = keras.layers.Reshape(start, dtype=dtype)(h)
     for width_ in reversed(widths[:-1]):
-        h = keras.layers.Conv2DTranspose(width_, 4, strides=2, padding="same", activation="relu")(h)
+        h = keras.layers.Conv2DTranspose(
+            width_, 4, strides=2, padding="same", activation="relu", dtype=dtype
+        )(h)
     if widths:
-        h = keras.layers.Conv2DTranspose(channels, 4, strides=2, padding="same")(h)
+        h = keras.layers.Conv2DTranspose(channels, 4, strides=2, padding="same", dtype=dtype)(h)
     else:
-        h = keras.layers.Conv2D(channels, 3, padding="same")(h)
+        h = keras.layers.Conv2D(channels, 3, padding="same", dtype=dtype)(h)
     return keras.Model(inputs, h, name=name)
 
 
