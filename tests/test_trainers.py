@@ -52,6 +52,15 @@ TINY_FLAGS = {
         "--vae_flow_prior_hidden_units=16",
         "--vae_flow_prior_flow_hidden_units=8",
     ],
+    "vae_flow_decoder": [
+        "--vae_flow_decoder_latent_dim=4",
+        "--vae_flow_decoder_filters=8,8",
+        "--vae_flow_decoder_hidden_units=16",
+        "--vae_flow_decoder_prior_blocks=1",
+        "--vae_flow_decoder_prior_hidden_units=8",
+        "--vae_flow_decoder_glow_steps=1",
+        "--vae_flow_decoder_glow_hidden_units=8",
+    ],
     "vflow": [
         "--vflow_num_levels=1",
         "--vflow_num_steps=1",
@@ -119,6 +128,22 @@ def test_trainer_smoke_run(name, tmp_path):
     assert evaluation["likelihood"] == models.model_class(name).likelihood_kind
     loaded = tf.saved_model.load(str(tmp_path / "saved_model"))
     assert {"sample", "log_prob", "serving_default"} <= set(loaded.signatures)
+
+
+def test_two_phase_model_switches_to_its_glow_layer_inside_one_run(tmp_path):
+    run_trainer(
+        "--model=vae_flow_decoder",
+        "--epochs=2",
+        "--steps_per_epoch=3",
+        f"--model_dir={tmp_path}",
+        "--num_samples=4",
+        *TINY_FLAGS["vae_flow_decoder"],
+    )
+    with open(tmp_path / "metrics.csv") as f:
+        rows = list(csv.DictReader(f))
+    # Epoch 0 is phase 1 (no Glow layer); epoch 1 trains the Glow layer, whose actnorm
+    # and 1x1 convolution log-scales leave the identity's zero log-det.
+    assert [float(row["glow_log_det"]) != 0.0 for row in rows] == [False, True]
 
 
 def midpoint_dequantization(model):

@@ -7,6 +7,7 @@ from tfflows.models.glf import GLF
 from tfflows.models.glow import Glow
 from tfflows.models.registry import get, model_class, names, preset_config, register
 from tfflows.models.vae import VAE
+from tfflows.models.vae_flow_decoder import GlowPhase, VAEFlowDecoder
 from tfflows.models.vae_flow_prior import VAEFlowPrior
 from tfflows.models.vflow import VFlow
 
@@ -16,9 +17,11 @@ __all__ = [
     "conditional_flow_terms",
     "GLF",
     "VAE",
+    "VAEFlowDecoder",
     "VAEFlowPrior",
     "VFlow",
     "GenerativeModel",
+    "GlowPhase",
     "Glow",
     "get",
     "images_from_batch",

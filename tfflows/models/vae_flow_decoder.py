@@ -1,0 +1,287 @@
+"""VAE with a normalizing-flow decoder (ICLR 2020 submission; paper 002 of `shared/papers`).
+
+A VAE whose decoder is a per-pixel Gaussian (eq. 3), with a RealNVP flow prior
+on z ("Prior distribution") and an additive Glow layer in pixel space on top
+("Normalizing flow layer"). With `f` the Glow layer, mapping the image `y` to
+the VAE's pixel space `x = f(y)` (so sampling is `y = f^-1(x)`), per example:
+
+    p(y | z) = N(f(y); g_mu(z), diag g_sigma(z)^2) |det df/dy|
+    p(z)     = N(h(z); 0, I) |det dh/dz|                 (RealNVP prior h)
+    ELBO(y)  = E_q[log p(y | z)] - E_q[log q(z | y) - log p(z)],  q = N(mu(y), sigma(y)^2)
+
+with one reparameterised sample for both expectations (the KL to a flow prior
+has no closed form). Training has two phases ("Training"):
+  1. the VAE and its prior on the ELBO without the Glow layer (`f` = identity);
+  2. the Glow layer alone on `E_q[log p(y | z)]`, the VAE and prior fixed, which
+     maximises the same ELBO since its KL term no longer changes.
+The Glow layer starts as the identity map (identity 1x1 convolutions, zero
+additive couplings, unit actnorms without data-dependent initialisation), so
+phase 2 starts from phase 1's density. `set_phase(2)` switches between fits;
+`training_callbacks(epochs)` switches inside one `fit` after a fraction
+`vae_fraction` of the epochs (the paper: 1,000 + 1,000, i.e. 0.5), which is how
+the trainer runs it. In one `fit` the optimizer is shared: the Glow layer's
+Adam moments start at zero in phase 2 while the step count goes on, so its
+first updates are up to ~3x the learning rate where a fresh Adam's bias
+correction would give 1x; compile a new optimizer between two fits to avoid it.
+
+`likelihood_kind = "elbo"`: `log_prob` is the ELBO of the current phase's
+model (or the IW bound with `num_importance_samples=K > 1`), `bound - D n log 2`
+for the discrete image.
+
+Sampling ("Sampling"): `z ~ p(z)`, `x = g_mu(z) + T g_sigma(z) eps`,
+`y = f^-1(x)`: the temperature `T` acts in the Glow layer's base, not on the
+prior (the paper finds T = 0.5 best for FID); `T = 0` gives `f^-1(g_mu(z))`.
+
+Choices the paper leaves open or this library fixes, said here:
+  - encoder and decoder are the `VAE` baseline's convolutional networks, not
+    Dai & Wipf's ResNet; the decoder has 2C outputs (mean, log-scale per pixel);
+  - the per-pixel log-scale is floored at the log of the dequantization noise's
+    standard deviation `2^-n / sqrt(12)`: finer scales describe the noise only,
+    and the floor keeps the background pixels of MNIST from driving it to -inf;
+  - the Glow layer is one level of K steps without split; images of one
+    channel (MNIST) are squeezed to 4 channels around it, since a coupling
+    needs two (`glow_squeeze`).
+"""
+
+import math
+
+import keras
+import tensorflow as tf
+
+from tfflows.layers import MultiScaleFlow, RealNVP, standard_normal
+from tfflows.metrics.bounds import tiled_importance_weighted_bound
+from tfflows.models.base import GenerativeModel
+from tfflows.models.gaussian import gaussian_log_prob, reparameterized_sample
+from tfflows.models.registry import register
+from tfflows.models.vae import conv_decoder, conv_encoder
+
+__all__ = ["GlowPhase", "VAEFlowDecoder"]
+
+
+class GlowPhase(keras.callbacks.Callback):
+    """Switches a `VAEFlowDecoder` to phase 2 at the start of epoch `start_epoch` (0-based).
+
+    Also after a resume: the phase follows the epoch, not the callback's history.
+    """
+
+    def __init__(self, start_epoch):
+        super().__init__()
+        self.start_epoch = int(start_epoch)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch >= self.start_epoch and self.model.phase != 2:
+            self.model.set_phase(2)
+            self.model.make_train_function(force=True)
+
+
+_SMALL = dict(
+    latent_dim=16,
+    filters=(16, 32),
+    hidden_units=128,
+    prior_blocks=2,
+    prior_hidden_units=64,
+    glow_steps=4,
+    glow_hidden_units=32,
+)
+
+
+@register("vae_flow_decoder", presets={"small": _SMALL})
+@keras.saving.register_keras_serializable(package="tfflows")
+class VAEFlowDecoder(GenerativeModel):
+    """VAE with a per-pixel Gaussian decoder, a RealNVP prior and an additive Glow layer.
+
+    Args:
+      image_shape: `(H, W, C)`.
+      latent_dim: size of z.
+      filters: widths of the encoder's stride-2 convolutions (mirrored in the decoder).
+      hidden_units: width of the encoder's and decoder's dense layers.
+      prior_blocks: blocks of two couplings in the RealNVP prior (the paper: 16 layers, 8).
+      prior_hidden_units: width of the prior's coupling networks (the paper: 1024).
+      prior_hidden_layers: hidden layers per coupling network (the paper: 2).
+      glow_steps: K, steps of the Glow layer (the paper: 32).
+      glow_hidden_units: width of the Glow layer's coupling networks (Glow: 512).
+      glow_squeeze: squeeze around the Glow layer (None: only for 1-channel images).
+      phase: 1 (train the VAE and prior) or 2 (train the Glow layer on the fixed VAE).
+      vae_fraction: fraction of the epochs in phase 1 (`training_callbacks`).
+      num_bits: bit depth the model sees.
+    """
+
+    likelihood_kind = "elbo"
+    terms = ("loss", "log_likelihood", "reconstruction", "kl", "glow_log_det", "decoder_scale")
+
+    def __init__(
+        self,
+        image_shape,
+        latent_dim=64,
+        filters=(32, 64),
+        hidden_units=256,
+        prior_blocks=8,
+        prior_hidden_units=1024,
+        prior_hidden_layers=2,
+        glow_steps=32,
+        glow_hidden_units=512,
+        glow_squeeze=None,
+        phase=1,
+        vae_fraction=0.5,
+        num_bits=8,
+        **kwargs,
+    ):
+        super().__init__(image_shape, num_bits=num_bits, **kwargs)
+        self.latent_dim = int(latent_dim)
+        self.latent_shape = (self.latent_dim,)
+        self.filters = tuple(int(f) for f in filters)
+        self.hidden_units = int(hidden_units)
+        self.prior_blocks, self.prior_hidden_units = int(prior_blocks), int(prior_hidden_units)
+        self.prior_hidden_layers = int(prior_hidden_layers)
+        self.glow_steps, self.glow_hidden_units = int(glow_steps), int(glow_hidden_units)
+        channels = self.image_shape[-1]
+        self.glow_squeeze = channels < 2 if glow_squeeze is None else bool(glow_squeeze)
+        self.vae_fraction = float(vae_fraction)
+        dtype = self.dtype_policy
+        nets = dict(filters=self.filters, hidden_units=self.hidden_units, dtype=dtype)
+        self.encoder = conv_encoder(self.image_shape, 2 * self.latent_dim, **nets)
+        decoder_shape = (*self.image_shape[:2], 2 * channels)  # mean and log-scale per pixel
+        self.decoder = conv_decoder(decoder_shape, self.latent_dim, **nets)
+        self.prior = RealNVP(
+            self.latent_dim,
+            num_blocks=self.prior_blocks,
+            hidden_units=self.prior_hidden_units,
+            num_hidden_layers=self.prior_hidden_layers,
+            name="prior",
+            dtype=dtype,
+        )
+        self.glow = MultiScaleFlow(
+            self.image_shape,
+            num_levels=1,
+            num_steps=self.glow_steps,
+            hidden_units=self.glow_hidden_units,
+            coupling="additive",
+            squeeze=self.glow_squeeze,
+            split=False,
+            conv1x1_init="identity",
+            name="glow",
+            dtype=dtype,
+        )
+        self.min_log_scale = -self.num_bits * math.log(2.0) - 0.5 * math.log(12.0)
+        self.phase = None
+        self.set_phase(phase)
+        self.built = True  # every weight exists now; nothing waits for an input shape
+
+    # -- the two phases ------------------------------------------------------------------------
+
+    def set_phase(self, phase):
+        """Phase 1 trains the VAE and prior without the Glow layer; phase 2 the Glow layer alone.
+
+        Traced steps depend on the phase, so they are dropped here (`fit`,
+        `evaluate` and the XLA loss retrace; a callback switching inside `fit`
+        also remakes the train function, as `GlowPhase` does).
+        """
+        if phase not in (1, 2):
+            raise ValueError(f"phase must be 1 or 2, got {phase!r}.")
+        self.phase = int(phase)
+        self._loss_and_grads_fn = None
+        self.train_function = self.test_function = self.predict_function = None
+
+    def optimized_variables(self):
+        """Phase 1: the encoder, decoder and prior; phase 2: the Glow layer."""
+        if self.phase == 2:
+            return self.glow.trainable_variables
+        return [*self.encoder.trainable_variables, *self.decoder.trainable_variables] + list(
+            self.prior.trainable_variables
+        )
+
+    def training_callbacks(self, epochs):
+        """`GlowPhase` after `ceil(vae_fraction * epochs)` epochs, for one `fit` of both phases."""
+        return [GlowPhase(math.ceil(self.vae_fraction * epochs))]
+
+    # -- the bound -----------------------------------------------------------------------------
+
+    def posterior(self, y):
+        """Mean and log standard deviation of `q(z | y)`."""
+        return tuple(tf.split(self.encoder(y), 2, axis=-1))
+
+    def pixel_distribution(self, z):
+        """`g_mu(z)` and `log g_sigma(z)`, the per-pixel Gaussian under the Glow layer."""
+        mean, log_scale = tf.split(self.decoder(z), 2, axis=-1)
+        return mean, tf.maximum(log_scale, self.min_log_scale)
+
+    def log_weights(self, y, seed=None):
+        """Per example: `log p(y|z) + log p(z) - log q(z|y)` and its terms, one z each."""
+        mean, log_scale = self.posterior(y)
+        z = reparameterized_sample(mean, log_scale, seed)
+        kl = gaussian_log_prob(z, mean, log_scale, 1) - self.prior.log_prob(z)
+        pixel_mean, pixel_log_scale = self.pixel_distribution(z)
+        if self.phase == 2:
+            x, glow_log_det = self.glow.inverse_and_log_det(y)
+            # Phase 2 trains the Glow layer on the fixed VAE ("Training").
+            kl, pixel_mean, pixel_log_scale = (
+                tf.stop_gradient(t) for t in (kl, pixel_mean, pixel_log_scale)
+            )
+        else:
+            x, glow_log_det = y, tf.zeros_like(kl)
+        reconstruction = gaussian_log_prob(x, pixel_mean, pixel_log_scale, 3) + glow_log_det
+        terms = {
+            "reconstruction": -reconstruction,
+            "kl": kl,
+            "glow_log_det": glow_log_det,
+            "decoder_scale": tf.reduce_mean(tf.exp(pixel_log_scale), axis=[1, 2, 3]),
+        }
+        return reconstruction - kl, terms
+
+    def per_example_terms(self, images, training=False, seed=None):
+        y = self.model_space(images, seed=seed)
+        log_weight, terms = self.log_weights(y, seed)
+        log_likelihood = self.discrete_log_likelihood(log_weight)
+        terms["log_likelihood"] = log_likelihood
+        terms["loss"] = -log_likelihood / (self.num_dims * tf.math.log(tf.cast(2.0, y.dtype)))
+        return {name: terms[name] for name in self.terms}
+
+    def log_prob(self, images, seed=None, num_importance_samples=1):
+        """ELBO (K = 1) or importance-weighted bound `IW_K` (K > 1) of the 8-bit images, nats."""
+        if num_importance_samples <= 1:
+            return super().log_prob(images, seed=seed)
+        bound = tiled_importance_weighted_bound(
+            lambda y: self.log_weights(y, seed)[0],
+            self.model_space(images, seed=seed),
+            num_importance_samples,
+        )
+        return self.discrete_log_likelihood(bound.value)
+
+    # -- latents and sampling ------------------------------------------------------------------
+
+    def _to_images(self, x):
+        y = self.glow.forward(x) if self.phase == 2 else x
+        return self.dequantize.to_unit_interval(y)
+
+    def encode(self, images):
+        """uint8 images to the posterior mean of z (dequantization noise seed 0)."""
+        return self.posterior(self.model_space(images, seed=0))[0]
+
+    def decode(self, latents):
+        """`f^-1(g_mu(z))` as float32 images in [0, 1] (phase 1: `g_mu(z)`)."""
+        return self._to_images(self.pixel_distribution(latents)[0])
+
+    def sample(self, num_samples, temperature=1.0, seed=None):
+        """`z ~ p(z)`, `x = g_mu + T g_sigma eps`, images `f^-1(x)` in [0, 1]."""
+        seed = None if seed is None else tf.cast(seed, tf.int64)
+        z = self.prior.sample(num_samples, seed=seed)
+        mean, log_scale = self.pixel_distribution(z)
+        eps = standard_normal(tf.shape(mean), None if seed is None else seed + 1, mean.dtype)
+        x = mean + tf.cast(temperature, mean.dtype) * tf.exp(log_scale) * eps
+        return self._to_images(x)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "latent_dim": self.latent_dim,
+            "filters": self.filters,
+            "hidden_units": self.hidden_units,
+            "prior_blocks": self.prior_blocks,
+            "prior_hidden_units": self.prior_hidden_units,
+            "prior_hidden_layers": self.prior_hidden_layers,
+            "glow_steps": self.glow_steps,
+            "glow_hidden_units": self.glow_hidden_units,
+            "glow_squeeze": self.glow_squeeze,
+            "phase": self.phase,
+            "vae_fraction": self.vae_fraction,
+        }
