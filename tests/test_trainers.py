@@ -25,7 +25,12 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 
 # Tiny hyper-parameters per registered model: a new model must add its own.
 TINY_FLAGS = {
-    "glow": ["--glow_num_levels=1", "--glow_num_steps=1", "--glow_hidden_units=8"],
+    "glow": [
+        "--glow_num_levels=1",
+        "--glow_num_steps=1",
+        "--glow_hidden_units=8",
+        "--nodata_autotune",  # the option's plumbing (data_autotune)
+    ],
     "vae": ["--vae_latent_dim=4", "--vae_filters=8,8", "--vae_hidden_units=16"],
     "fvae": [
         "--fvae_encoder_steps=1",

@@ -17,6 +17,9 @@ class TrainConfig:
       data_dir: TFDS data directory, or a directory of MNIST/Fashion IDX files.
       pad_to: zero-pad images to `pad_to x pad_to` (e.g. 32 for MNIST in Glow).
       num_bits: bit depth the model sees.
+      data_autotune: tf.data autotuning of the input pipelines (`data.load`'s
+        `autotune`; off avoids TF 2.21's stall of tens of seconds when Keras
+        deletes the last epoch's iterator, seen on CPU with MNIST).
       epochs, batch_size: epochs, and the global batch size (over all replicas).
       learning_rate, lr_halve_every, lr_halve_after: Adam's rate and its
         step-halving schedule (see `callbacks.step_halving`).
@@ -45,6 +48,7 @@ class TrainConfig:
     data_dir: str | None = None
     pad_to: int | None = None
     num_bits: int = 8
+    data_autotune: bool = True
     epochs: int = 20
     batch_size: int = 64
     learning_rate: float = 1e-3

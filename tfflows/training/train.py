@@ -18,7 +18,7 @@ RECALIBRATION_BATCHES = 100  # batch-norm statistics for averaged weights (ema_m
 
 
 def _load_kwargs(config):
-    return dict(data_dir=config.data_dir, pad_to=config.pad_to)
+    return dict(data_dir=config.data_dir, pad_to=config.pad_to, autotune=config.data_autotune)
 
 
 def image_shape_of(config):
