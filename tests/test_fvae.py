@@ -248,21 +248,6 @@ def test_fvae_saved_model_serves_with_tensorflow_only(digits, tmp_path, serve_wi
 
 
 def test_fvae_keras_file_round_trip_and_xla_under_mirrored_strategy(
-    digits, tmp_path, mirrored_strategy
+    digits, tmp_path, mirrored_xla_fit_and_keras_round_trip
 ):
-    with mirrored_strategy.scope():
-        model = tiny_fvae()
-        model.compile(keras.optimizers.Adam(1e-3), jit_compile=True)
-    model.initialize(digits[:64])
-    ds = tf.data.Dataset.from_tensor_slices(digits[:64]).batch(32, drop_remainder=True)
-    history = model.fit(ds, epochs=1, verbose=0, shuffle=False)
-    assert np.isfinite(history.history["loss"]).all()
-    for variable in model.trainable_variables:
-        first, second = (v.numpy() for v in variable.value.values)
-        np.testing.assert_array_equal(first, second)
-    model.save(tmp_path / "fvae.keras")
-    restored = keras.models.load_model(tmp_path / "fvae.keras")
-    np.testing.assert_allclose(
-        restored.log_prob(digits[:4], seed=3), model.log_prob(digits[:4], seed=3), rtol=1e-6
-    )
-    np.testing.assert_allclose(restored.sample(2, seed=4), model.sample(2, seed=4), atol=1e-6)
+    mirrored_xla_fit_and_keras_round_trip(tiny_fvae, digits, tmp_path / "fvae.keras")

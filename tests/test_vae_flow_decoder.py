@@ -33,12 +33,6 @@ def tiny(image_shape=(8, 8, 1), **overrides):
     return models.get("vae_flow_decoder", image_shape, **{**TINY, **overrides})
 
 
-def perturb(variables, scale, seed):
-    rng = np.random.default_rng(seed)
-    for v in variables:
-        v.assign(v + scale * rng.standard_normal(v.shape))
-
-
 def weights(variables):
     return [v.numpy().copy() for v in variables]
 
@@ -68,7 +62,7 @@ def test_identity_conv1x1_init_and_its_config():
 
 
 @pytest.fixture(scope="module")
-def phase2_f64():
+def phase2_f64(perturb):
     keras.utils.set_random_seed(1)
     model = models.get("vae_flow_decoder", (4, 4, 1), phase=2, dtype="float64", **TINY)
     perturb(model.trainable_variables, 0.1, seed=2)
@@ -162,7 +156,7 @@ def test_glow_phase_callback_switches_inside_one_fit(digits):
     assert np.all(glow_log_det[:2] == 0.0) and np.all(glow_log_det[2:] != 0.0)
 
 
-def test_sampling_temperature_acts_in_the_glow_layer():
+def test_sampling_temperature_acts_in_the_glow_layer(perturb):
     model = tiny(phase=2)
     perturb(model.glow.trainable_variables, 0.05, seed=1)
     a = model.sample(3, seed=5)
@@ -176,7 +170,9 @@ def test_sampling_temperature_acts_in_the_glow_layer():
     assert model.encode(np.zeros((2, 8, 8, 1), np.uint8)).shape == (2, 4)
 
 
-def test_keras_file_and_saved_model_keep_the_phase(digits, tmp_path, serve_with_tensorflow_only):
+def test_keras_file_and_saved_model_keep_the_phase(
+    digits, tmp_path, serve_with_tensorflow_only, perturb
+):
     model = tiny(phase=2)
     perturb(model.glow.trainable_variables, 0.05, seed=2)
     model.save(tmp_path / "model.keras")

@@ -31,15 +31,8 @@ def tiny_vflow(image_shape=(8, 8, 1), **overrides):
     return models.get("vflow", image_shape, **{**TINY, **overrides})
 
 
-def perturb(variables, scale, seed):
-    """Moves every weight off its initial value (zero-initialised couplings are the identity)."""
-    rng = np.random.default_rng(seed)
-    for v in variables:
-        v.assign(v + scale * rng.standard_normal(v.shape))
-
-
 @pytest.fixture(scope="module")
-def vflow64():
+def vflow64(perturb):
     keras.utils.set_random_seed(2)
     model = models.get("vflow", (4, 4, 1), augmented_channels=2, dtype="float64", **TINY)
     images = np.random.default_rng(2).integers(0, 256, (8, 4, 4, 1)).astype(np.uint8)
@@ -91,7 +84,7 @@ def test_bound_is_log_joint_minus_log_q_and_below_the_iw_bound(vflow64):
     assert elbo < iw8 < iw64
 
 
-def test_new_posterior_is_standard_normal_and_the_joint_flow_sees_z(vflow64):
+def test_new_posterior_is_standard_normal_and_the_joint_flow_sees_z(vflow64, perturb):
     """A fresh q(z|y) is N(0, I): its couplings start at zero, its 1x1 convolutions are
     rotations and its actnorms the identity. The joint density depends on z."""
     model = tiny_vflow((4, 4, 1), augmented_channels=2)
@@ -127,7 +120,7 @@ def test_fit_lowers_the_bound_and_real_images_beat_noise(digits):
     assert float(tf.reduce_max(tf.abs(log_q - standard_normal_log_prob(z, 3)))) > 1e-2
 
 
-def test_sampling_shapes_seeds_and_mode():
+def test_sampling_shapes_seeds_and_mode(perturb):
     model = tiny_vflow(augmented_channels=3)
     perturb(model.flow.trainable_variables, 0.05, seed=1)
     a = model.sample(3, seed=5)
@@ -153,7 +146,9 @@ def test_config_defaults_and_errors():
         models.get("vflow", (8, 8, 1), augmented_channels=0)
 
 
-def test_saved_model_serves_with_tensorflow_only(digits, tmp_path, serve_with_tensorflow_only):
+def test_saved_model_serves_with_tensorflow_only(
+    digits, tmp_path, serve_with_tensorflow_only, perturb
+):
     model = tiny_vflow()
     model.initialize(digits[:64])
     perturb(model.trainable_variables, 0.02, seed=2)
@@ -170,20 +165,7 @@ def test_saved_model_serves_with_tensorflow_only(digits, tmp_path, serve_with_te
     np.testing.assert_allclose(out["sample"], model.sample(3, 0.7, seed=5), atol=1e-5)
 
 
-def test_keras_file_round_trip_and_xla_under_mirrored_strategy(digits, tmp_path, mirrored_strategy):
-    with mirrored_strategy.scope():
-        model = tiny_vflow()
-        model.compile(keras.optimizers.Adam(1e-3), jit_compile=True)
-    model.initialize(digits[:64])
-    ds = tf.data.Dataset.from_tensor_slices(digits[:64]).batch(32, drop_remainder=True)
-    history = model.fit(ds, epochs=1, verbose=0, shuffle=False)
-    assert np.isfinite(history.history["loss"]).all()
-    for variable in model.trainable_variables:
-        first, second = (v.numpy() for v in variable.value.values)
-        np.testing.assert_array_equal(first, second)
-    model.save(tmp_path / "vflow.keras")
-    restored = keras.models.load_model(tmp_path / "vflow.keras")
-    np.testing.assert_allclose(
-        restored.log_prob(digits[:4], seed=3), model.log_prob(digits[:4], seed=3), rtol=1e-6
-    )
-    np.testing.assert_allclose(restored.sample(2, seed=4), model.sample(2, seed=4), atol=1e-6)
+def test_keras_file_round_trip_and_xla_under_mirrored_strategy(
+    digits, tmp_path, mirrored_xla_fit_and_keras_round_trip
+):
+    mirrored_xla_fit_and_keras_round_trip(tiny_vflow, digits, tmp_path / "vflow.keras")
