@@ -35,9 +35,10 @@ prior (the paper finds T = 0.5 best for FID); `T = 0` gives `f^-1(g_mu(z))`.
 Choices the paper leaves open or this library fixes, said here:
   - encoder and decoder are the `VAE` baseline's convolutional networks, not
     Dai & Wipf's ResNet; the decoder has 2C outputs (mean, log-scale per pixel);
-  - the per-pixel log-scale is floored at the log of the dequantization noise's
-    standard deviation `2^-n / sqrt(12)`: finer scales describe the noise only,
-    and the floor keeps the background pixels of MNIST from driving it to -inf;
+  - the per-pixel log-scale is bounded below, softly (`m + softplus(s - m)`), by
+    `m`, the log of the dequantization noise's standard deviation
+    `2^-n / sqrt(12)`: finer scales describe the noise only, and the floor
+    keeps the background pixels of MNIST from driving it to -inf;
   - the Glow layer is one level of K steps without split; images of one
     channel (MNIST) are squeezed to 4 channels around it, since a coupling
     needs two (`glow_squeeze`).
@@ -202,8 +203,10 @@ class VAEFlowDecoder(GenerativeModel):
 
     def pixel_distribution(self, z):
         """`g_mu(z)` and `log g_sigma(z)`, the per-pixel Gaussian under the Glow layer."""
-        mean, log_scale = tf.split(self.decoder(z), 2, axis=-1)
-        return mean, tf.maximum(log_scale, self.min_log_scale)
+        mean, raw = tf.split(self.decoder(z), 2, axis=-1)
+        # A soft floor: a hard one (tf.maximum) would leave pixels below it without gradient.
+        floor = tf.constant(self.min_log_scale, raw.dtype)
+        return mean, floor + tf.nn.softplus(raw - floor)
 
     def log_weights(self, y, seed=None):
         """Per example: `log p(y|z) + log p(z) - log q(z|y)` and its terms, one z each."""
