@@ -35,8 +35,9 @@ Choices the slides leave open, each the nearest of what the papers do:
     like-for-like as in the slides' table (same steps and widths, 3 -> 6
     channels on CIFAR-10: `augmented_channels` defaults to C).
   - `q` is the same kind of flow over `[H, W, D_z]`, smaller, with the
-    context concatenated to every coupling and prior network's input (Flow++
-    and the authors' code condition `q` on features of x the same way). Its
+    context concatenated to every coupling and prior network's input, as
+    Flow++'s variational dequantizer, which the authors' code builds on,
+    conditions on features of x (not checked against their code here). Its
     coupling networks start at zero and its affine couplings use the "tanh"
     scale (identity at zero, where Glow's `sigmoid(h + 2)` is 0.88), so a new
     `q(z|y)` is `N(0, I)`.
