@@ -39,7 +39,8 @@ class DepthToSpace(keras.layers.Layer):
         return (shape[0], shape[1] * 2, shape[2] * 2, shape[3] // 4)
 
 
-def _input_dtype(dtype):
+def input_dtype(dtype):
+    """The compute dtype of a Keras dtype policy (None: the global one), for `keras.Input`."""
     return None if dtype is None else keras.dtype_policies.get(dtype).compute_dtype
 
 
@@ -75,7 +76,7 @@ def residual_encoder(
     name="encoder",
 ):
     """`E`: B blocks of (squeeze, `num_steps` residual steps), optional 1x1 to `latent_channels`."""
-    inputs = keras.Input(image_shape, dtype=_input_dtype(dtype))
+    inputs = keras.Input(image_shape, dtype=input_dtype(dtype))
     x = inputs
     for block in range(num_blocks):
         x = SpaceToDepth(name=f"block{block}_squeeze", dtype=dtype)(x)
@@ -103,7 +104,7 @@ def residual_decoder(
     `[-0.5, 0.5]` here (the paper's `tanh` for pixels in [-1, 1], scaled).
     """
     latent = encoded_shape(image_shape, num_blocks, latent_channels)
-    inputs = keras.Input(latent, dtype=_input_dtype(dtype))
+    inputs = keras.Input(latent, dtype=input_dtype(dtype))
     x = inputs
     if latent_channels:
         full = encoded_shape(image_shape, num_blocks)[-1]

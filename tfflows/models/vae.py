@@ -15,13 +15,9 @@ from tfflows.models.gaussian import (
     standard_normal_log_prob,
 )
 from tfflows.models.registry import register
+from tfflows.models.residual_networks import input_dtype
 
 __all__ = ["VAE", "conv_decoder", "conv_encoder"]
-
-
-def _input(shape, dtype):
-    policy = None if dtype is None else keras.dtype_policies.get(dtype)
-    return keras.Input(shape, dtype=None if policy is None else policy.compute_dtype)
 
 
 def conv_encoder(
@@ -29,7 +25,7 @@ def conv_encoder(
 ):
     """Stride-2 4x4 convolutions, then a dense layer to `outputs` units."""
     stages = max_halvings(image_shape, len(filters))
-    inputs = _input(image_shape, dtype)
+    inputs = keras.Input(image_shape, dtype=input_dtype(dtype))
     h = inputs
     for width in filters[:stages]:
         h = keras.layers.Conv2D(
@@ -48,7 +44,7 @@ def conv_decoder(
     widths = filters[: max_halvings(image_shape, len(filters))]
     factor = 2 ** len(widths)
     start = (height // factor, width // factor, widths[-1] if widths else filters[0])
-    inputs = _input((latent_dim,), dtype)
+    inputs = keras.Input((latent_dim,), dtype=input_dtype(dtype))
     h = keras.layers.Dense(hidden_units, activation="relu", dtype=dtype)(inputs)
     h = keras.layers.Dense(math.prod(start), activation="relu", dtype=dtype)(h)
     h = keras.layers.Reshape(start, dtype=dtype)(h)

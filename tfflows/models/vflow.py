@@ -53,14 +53,14 @@ from tfflows.models.base import GenerativeModel
 from tfflows.models.gaussian import standard_normal_log_prob
 from tfflows.models.glow import default_num_levels
 from tfflows.models.registry import register
+from tfflows.models.residual_networks import input_dtype
 
 __all__ = ["VFlow", "context_network"]
 
 
 def context_network(image_shape, channels, hidden_units, dtype=None, name="context"):
     """`h(y)`: two 3x3 convolutions, the features of `y` that `q(z | y)` conditions on."""
-    policy = keras.dtype_policies.get(dtype) if dtype is not None else None
-    inputs = keras.Input(image_shape, dtype=None if policy is None else policy.compute_dtype)
+    inputs = keras.Input(image_shape, dtype=input_dtype(dtype))
     h = keras.layers.Conv2D(hidden_units, 3, padding="same", activation="relu", dtype=dtype)(inputs)
     h = keras.layers.Conv2D(channels, 3, padding="same", dtype=dtype)(h)
     return keras.Model(inputs, h, name=name)
