@@ -5,7 +5,7 @@ import math
 import keras
 import tensorflow as tf
 
-from tfflows.layers import UniformDequantization
+from tfflows.layers import UniformDequantization, standard_normal
 from tfflows.metrics.likelihood import bits_per_dim, discrete_log_likelihood
 from tfflows.optimizers import FusedAdam
 
@@ -91,6 +91,16 @@ class GenerativeModel(keras.Model):
     def model_space(self, images, seed=None):
         """Dequantized model-space images in the model's compute dtype (float64 for checks)."""
         return tf.cast(self.to_model_space(images, seed=seed), self.compute_dtype)
+
+    def latent_noise(self, batch_size, event_shape, seed=None):
+        """`N(0, I)` noise `[batch_size, *event_shape]` in the compute dtype.
+
+        A given seed is offset by one, so the noise differs from the
+        dequantization noise drawn with the same seed.
+        """
+        shape = tf.concat([tf.reshape(batch_size, [1]), event_shape], axis=0)
+        seed = None if seed is None else tf.cast(seed, tf.int64) + 1
+        return standard_normal(shape, seed, self.compute_dtype)
 
     def unit_images(self, images, seed=None):
         """uint8 images to dequantized floats in [0, 1] (model space + 0.5): sigmoid decoders."""

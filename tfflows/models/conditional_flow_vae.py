@@ -28,7 +28,6 @@ Special cases (the paper's two, proved numerically in `tests/test_fvae.py`):
 import tensorflow as tf
 
 from tfflows.bijectors import OnePassBijector
-from tfflows.layers import standard_normal
 from tfflows.metrics.bounds import tiled_importance_weighted_bound
 from tfflows.models.base import GenerativeModel
 from tfflows.models.gaussian import standard_normal_log_prob
@@ -128,10 +127,7 @@ class ConditionalFlowVAE(GenerativeModel):
     # -- loss (6) ------------------------------------------------------------------------------
 
     def _noise(self, batch_size, seed):
-        shape = tf.concat([tf.reshape(batch_size, [1]), self.latent_shape], axis=0)
-        # Offset from the dequantization's seed, so u and the dequantization noise differ.
-        seed = None if seed is None else tf.cast(seed, tf.int64) + 1
-        return standard_normal(shape, seed, self.compute_dtype)
+        return self.latent_noise(batch_size, self.latent_shape, seed)
 
     def loss_terms(self, y, u):
         """Loss (6) and its terms, per example, for model-space `y` and noise `u` (nats)."""

@@ -47,7 +47,7 @@ Choices the slides leave open, each the nearest of what the papers do:
 import keras
 import tensorflow as tf
 
-from tfflows.layers import MultiScaleFlow, standard_normal
+from tfflows.layers import MultiScaleFlow
 from tfflows.metrics.bounds import tiled_importance_weighted_bound
 from tfflows.models.base import GenerativeModel
 from tfflows.models.gaussian import standard_normal_log_prob
@@ -164,10 +164,7 @@ class VFlow(GenerativeModel):
     # -- the bound -----------------------------------------------------------------------------
 
     def _noise(self, batch_size, seed):
-        shape = tf.concat([tf.reshape(batch_size, [1]), self.augmented_shape], axis=0)
-        # Offset from the dequantization's seed, so u and the dequantization noise differ.
-        seed = None if seed is None else tf.cast(seed, tf.int64) + 1
-        return standard_normal(shape, seed, self.compute_dtype)
+        return self.latent_noise(batch_size, self.augmented_shape, seed)
 
     def posterior_sample(self, y, u):
         """`z = g(u; h(y))` and `log q(z | y) = log N(u) - log|det dg/du|`, per example."""
