@@ -9,7 +9,7 @@ from tfflows.layers import UniformDequantization, standard_normal
 from tfflows.metrics.likelihood import bits_per_dim, discrete_log_likelihood
 from tfflows.optimizers import FusedAdam
 
-__all__ = ["GenerativeModel", "images_from_batch", "max_halvings"]
+__all__ = ["GenerativeModel", "images_from_batch", "input_dtype", "max_halvings"]
 
 
 def max_halvings(image_shape, maximum):
@@ -19,6 +19,11 @@ def max_halvings(image_shape, maximum):
     while count < maximum and height % 2 ** (count + 1) == 0 and width % 2 ** (count + 1) == 0:
         count += 1
     return count
+
+
+def input_dtype(dtype):
+    """The compute dtype of a Keras dtype policy (None: the global one), for `keras.Input`."""
+    return None if dtype is None else keras.dtype_policies.get(dtype).compute_dtype
 
 
 def images_from_batch(data):

@@ -14,6 +14,8 @@ latent that loss (6) also allows; `G` then starts with the inverse 1x1 map.
 import keras
 import tensorflow as tf
 
+from tfflows.models.base import input_dtype
+
 __all__ = ["DepthToSpace", "SpaceToDepth", "residual_decoder", "residual_encoder"]
 
 
@@ -37,11 +39,6 @@ class DepthToSpace(keras.layers.Layer):
 
     def compute_output_shape(self, shape):
         return (shape[0], shape[1] * 2, shape[2] * 2, shape[3] // 4)
-
-
-def input_dtype(dtype):
-    """The compute dtype of a Keras dtype policy (None: the global one), for `keras.Input`."""
-    return None if dtype is None else keras.dtype_policies.get(dtype).compute_dtype
 
 
 def _residual_step(x, hidden_units, name, dtype):

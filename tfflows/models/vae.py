@@ -6,7 +6,7 @@ import keras
 import tensorflow as tf
 
 from tfflows.layers import standard_normal
-from tfflows.models.base import GenerativeModel, max_halvings
+from tfflows.models.base import GenerativeModel, input_dtype, max_halvings
 from tfflows.models.gaussian import (
     gaussian_log_prob,
     importance_weighted_log_prob,
@@ -15,7 +15,6 @@ from tfflows.models.gaussian import (
     standard_normal_log_prob,
 )
 from tfflows.models.registry import register
-from tfflows.models.residual_networks import input_dtype
 
 __all__ = ["VAE", "conv_decoder", "conv_encoder"]
 

@@ -49,11 +49,10 @@ import tensorflow as tf
 
 from tfflows.layers import MultiScaleFlow
 from tfflows.metrics.bounds import tiled_importance_weighted_bound
-from tfflows.models.base import GenerativeModel
+from tfflows.models.base import GenerativeModel, input_dtype
 from tfflows.models.gaussian import standard_normal_log_prob
 from tfflows.models.glow import default_num_levels
 from tfflows.models.registry import register
-from tfflows.models.residual_networks import input_dtype
 
 __all__ = ["VFlow", "context_network"]
 
