@@ -1,5 +1,6 @@
-"""The training callbacks: learning-rate halving and the NaN terminator."""
+"""The training callbacks: learning-rate halving, the NaN terminator and the resumable CSV log."""
 
+import csv
 import math
 
 import keras
@@ -7,7 +8,7 @@ import numpy as np
 import pytest
 
 from tfflows import models
-from tfflows.training import TerminateOnNaN, step_halving
+from tfflows.training import ResumableCSVLogger, TerminateOnNaN, step_halving
 
 
 @pytest.mark.parametrize(
@@ -37,3 +38,42 @@ def test_terminate_on_nan_stops_and_says_what_to_try(capsys):
     message = capsys.readouterr().out
     assert "epoch 3, batch 6" in message
     assert "--learning_rate" in message and "--clipnorm" in message
+
+
+def _fit_tiny(path, epochs, initial_epoch=0):
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    x = np.ones((4, 2), "float32")
+    model.fit(
+        x,
+        x[:, :1],
+        epochs=epochs,
+        initial_epoch=initial_epoch,
+        verbose=0,
+        callbacks=[ResumableCSVLogger(str(path))],
+    )
+
+
+def _rows(path):
+    with open(path) as f:
+        return list(csv.DictReader(f))
+
+
+def test_resumable_csv_logger_drops_the_epochs_a_resumed_run_does_again(tmp_path):
+    path = tmp_path / "metrics.csv"
+    _fit_tiny(path, epochs=3)  # a killed run that logged epoch 2 but committed only 2 epochs
+    first = _rows(path)
+    assert [row["epoch"] for row in first] == ["0", "1", "2"]
+    _fit_tiny(path, epochs=4, initial_epoch=2)
+    rows = _rows(path)
+    assert [row["epoch"] for row in rows] == ["0", "1", "2", "3"]
+    assert rows[:2] == first[:2]  # the kept epochs are untouched
+    assert open(path).read().count("epoch") == 1  # one header, not a second one mid-file
+
+
+def test_resumable_csv_logger_appends_on_a_clean_resume(tmp_path):
+    path = tmp_path / "metrics.csv"
+    _fit_tiny(path, epochs=2)
+    _fit_tiny(path, epochs=3, initial_epoch=2)
+    assert [row["epoch"] for row in _rows(path)] == ["0", "1", "2"]
+    assert open(path).read().count("epoch") == 1

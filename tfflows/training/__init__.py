@@ -4,7 +4,12 @@ The top layer of the library: it uses `models`, `export`, `data`, `metrics`
 and `visualization`, and reads no flags (the binaries in `trainers/` do).
 """
 
-from tfflows.training.callbacks import SampleGrid, TerminateOnNaN, step_halving
+from tfflows.training.callbacks import (
+    ResumableCSVLogger,
+    SampleGrid,
+    TerminateOnNaN,
+    step_halving,
+)
 from tfflows.training.config import TrainConfig
 from tfflows.training.distribution import (
     STRATEGIES,
@@ -20,6 +25,7 @@ from tfflows.training.train import build_model, image_shape_of, train
 __all__ = [
     "averaging_options",
     "STRATEGIES",
+    "ResumableCSVLogger",
     "SampleGrid",
     "SavedModelClient",
     "TerminateOnNaN",

@@ -1,5 +1,7 @@
 """Keras callbacks for training generative models."""
 
+import csv
+import io
 import math
 
 import keras
@@ -7,7 +9,7 @@ import tensorflow as tf
 
 from tfflows import visualization
 
-__all__ = ["SampleGrid", "TerminateOnNaN", "step_halving"]
+__all__ = ["ResumableCSVLogger", "SampleGrid", "TerminateOnNaN", "step_halving"]
 
 
 def step_halving(initial_learning_rate, every=0, after=()):
@@ -25,6 +27,46 @@ def step_halving(initial_learning_rate, every=0, after=()):
         return float(initial_learning_rate * 0.5**halvings)
 
     return schedule
+
+
+class ResumableCSVLogger(keras.callbacks.CSVLogger):
+    """An appending `CSVLogger` whose rows match the epoch a resumed run starts from.
+
+    `BackupAndRestore` commits an epoch after the other callbacks have seen its
+    end (it goes last in the list), so a run killed in between has logged an
+    epoch that the resumed run will do again. On the first epoch of a run this
+    drops the rows of that epoch and later ones, so each epoch is logged once,
+    with the values of the run whose weights were kept.
+    """
+
+    def __init__(self, filename, separator=","):
+        super().__init__(filename, separator=separator, append=True)
+        self._first_epoch_seen = False
+
+    def on_train_begin(self, logs=None):
+        self._first_epoch_seen = False
+        super().on_train_begin(logs)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if not self._first_epoch_seen:
+            self._first_epoch_seen = True
+            self._drop_rows_from(epoch)
+        super().on_epoch_begin(epoch, logs)
+
+    def _drop_rows_from(self, epoch):
+        self.csv_file.close()
+        with tf.io.gfile.GFile(self.filename) as f:
+            rows = list(csv.reader(f, delimiter=self.sep))
+        if rows:
+            header, body = rows[0], rows[1:]
+            column = header.index("epoch")
+            kept = [row for row in body if int(row[column]) < epoch]
+            if len(kept) < len(body):
+                out = io.StringIO()
+                csv.writer(out, delimiter=self.sep, lineterminator="\n").writerows([header, *kept])
+                with tf.io.gfile.GFile(self.filename, "w") as f:
+                    f.write(out.getvalue())
+        super().on_train_begin()  # reopens the file for appending, as Keras does
 
 
 class TerminateOnNaN(keras.callbacks.Callback):

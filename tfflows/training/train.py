@@ -7,7 +7,12 @@ import keras
 
 from tfflows import data, export, models
 from tfflows.layers import recalibrate_batch_norm
-from tfflows.training.callbacks import SampleGrid, TerminateOnNaN, step_halving
+from tfflows.training.callbacks import (
+    ResumableCSVLogger,
+    SampleGrid,
+    TerminateOnNaN,
+    step_halving,
+)
 from tfflows.training.config import TrainConfig
 from tfflows.training.distribution import is_chief, make_strategy, worker_id
 from tfflows.training.moving_average import averaging_options
@@ -77,11 +82,6 @@ def _callbacks(config, model_dir, strategy):
         model_dir / "backup" if chief else model_dir / f"backup_worker{worker_id(strategy)}"
     )
     callbacks = [
-        keras.callbacks.BackupAndRestore(
-            str(backup_dir),
-            save_freq=config.backup_every_steps or "epoch",
-            delete_checkpoint=False,
-        ),
         keras.callbacks.LearningRateScheduler(
             step_halving(config.learning_rate, config.lr_halve_every, config.lr_halve_after)
         ),
@@ -89,7 +89,7 @@ def _callbacks(config, model_dir, strategy):
     ]
     if chief:
         callbacks += [
-            keras.callbacks.CSVLogger(str(model_dir / "metrics.csv"), append=True),
+            ResumableCSVLogger(str(model_dir / "metrics.csv")),
             keras.callbacks.TensorBoard(str(model_dir / "tensorboard"), write_graph=False),
             SampleGrid(
                 model_dir / "tensorboard" / "samples", num_samples=min(config.num_samples, 64)
@@ -104,6 +104,15 @@ def _callbacks(config, model_dir, strategy):
                     save_best_only=True,
                 )
             )
+    # Last, so that an epoch is committed only once the logs above have it;
+    # ResumableCSVLogger drops what a kill between the two left behind.
+    callbacks.append(
+        keras.callbacks.BackupAndRestore(
+            str(backup_dir),
+            save_freq=config.backup_every_steps or "epoch",
+            delete_checkpoint=False,
+        )
+    )
     return callbacks
 
 
