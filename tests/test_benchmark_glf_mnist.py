@@ -64,14 +64,28 @@ def test_train_then_reevaluate_the_saved_weights(shared_data_dir, inception_weig
     assert 0 < trained["test_reconstruction_mse_per_pixel"] < 0.5
 
     evaluated = glf_mnist.main(
-        [*common, "--weights", trained["weights"], f"--output={tmp_path / 'eval.json'}"]
+        [
+            *common,
+            "--weights",
+            trained["weights"],
+            "--fid_draws=3",
+            f"--output={tmp_path / 'eval.json'}",
+        ]
     )
     (again,) = evaluated["evaluations"]
     assert again["test_reconstruction_mse_per_pixel"] == pytest.approx(
         trained["test_reconstruction_mse_per_pixel"], rel=1e-5
     )
     for protocol, fid in trained["fid_by_protocol"].items():
+        # Draw 0 is the single draw's sample seed, so the saved weights score the same.
         assert again["fid_by_protocol"][protocol] == pytest.approx(fid, rel=1e-3)
+        draws = again["fid_draws"][protocol]
+        assert draws["seeds"] == [0, 1000, 2000]
+        assert draws["values"][0] == again["fid_by_protocol"][protocol]
+        assert len(set(draws["values"])) == 3  # other seeds, other samples
+        assert draws["mean"] == pytest.approx(np.mean(draws["values"]))
+        assert draws["std"] == pytest.approx(np.std(draws["values"], ddof=1)) and draws["std"] > 0
+    assert "fid_draws" not in trained  # one draw: no spread to report
 
 
 def test_decoder_logit_scale_reaches_the_model():
