@@ -6,9 +6,10 @@ and lighter and faster than Glow at equal quality. VFlow's (Chen et al. 2020,
 lowers bits/dim against a flow of the same steps and widths, or matches it
 with fewer parameters (`--models=vflow,glow`). Each model in `--models` is
 trained on the training images of `--dataset` (MNIST or Fashion-MNIST IDX
-files from `--data_dir`) for `--minutes` of wall-clock time (checked after
-every step), with Adam, the same batch size and about `--target_params`
-parameters (each model's width is the candidate whose count is closest).
+files from `--data_dir`) for `--minutes` of wall-clock time from the first
+batch (`benchmarks.time_budget.TimeBudget`, checked after every step), with
+Adam, the same batch size and about `--target_params` parameters (each
+model's width is the candidate whose count is closest).
 Then, per model:
 
   - bits/dim on the first `--num_eval` test images: exact (uniformly
@@ -42,6 +43,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
+from benchmarks.time_budget import TimeBudget  # noqa: E402
 from tfflows import data, models  # noqa: E402
 from tfflows.training.evaluation import evaluate, sample_fid  # noqa: E402
 
@@ -115,22 +117,6 @@ def build(name, image_shape, target_params, seed):
     return best
 
 
-class TimeBudget(keras.callbacks.Callback):
-    """Stops training after `seconds`; counts the steps taken."""
-
-    def __init__(self, seconds):
-        super().__init__()
-        self.seconds, self.steps, self.start = seconds, 0, None
-
-    def on_train_begin(self, logs=None):
-        self.start = time.perf_counter()
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.steps += 1
-        if time.perf_counter() - self.start > self.seconds:
-            self.model.stop_training = True
-
-
 def iw_bits_per_dim(model, args, batch_size=50):
     """Bits/dim of the IW_K bound on the first `--num_eval` test images (ELBO models only)."""
     if model.likelihood_kind != "elbo" or args.num_importance_samples <= 1:
@@ -166,7 +152,7 @@ def run_model(name, args, image_shape):
     history = model.fit(
         train.repeat(), epochs=1, steps_per_epoch=10**9, callbacks=[budget], verbose=0
     )
-    seconds = time.perf_counter() - budget.start
+    seconds = budget.elapsed
     if args.save_dir:
         os.makedirs(args.save_dir, exist_ok=True)
         model.save_weights(os.path.join(args.save_dir, f"{name}.weights.h5"))
