@@ -35,6 +35,8 @@ VARIANTS = {
     "shared": dict(separate_networks=False, batch_norm=False),
     "separate": dict(separate_networks=True, batch_norm=False),
     "separate_bn": dict(separate_networks=True, batch_norm=True),
+    # The authors' FrEIA layout: one permutation per block of two couplings.
+    "separate_bn_block": dict(separate_networks=True, batch_norm=True, permute_every="block"),
 }
 
 

@@ -124,6 +124,13 @@ def parse_args(argv=None):
         help="images are sigmoid(scale * a) (2: the authors' 0.5 tanh(a) + 0.5 output)",
     )
     p.add_argument(
+        "--flow_permute_every",
+        choices=("coupling", "block"),
+        default="coupling",
+        help="the latent flow's permutations: after each coupling (Figure 1b) or once per "
+        "block of two couplings (the authors' FrEIA flow)",
+    )
+    p.add_argument(
         "--autoencoder_dtype",
         default=None,
         help="Keras dtype policy of the auto-encoder's hidden layers: mixed_bfloat16 runs its "
@@ -197,6 +204,7 @@ def build(args):
         kwargs["autoencoder_init_stddev"] = args.autoencoder_init_stddev
         kwargs["decoder_logit_scale"] = args.decoder_logit_scale
         kwargs["autoencoder_dtype"] = args.autoencoder_dtype
+        kwargs["flow_permute_every"] = args.flow_permute_every
     model = models.get(args.model, (28, 28, 1), **kwargs)
     optimizer = model.make_optimizer(args.learning_rate, **averaging_options(args.ema_momentum))
     model.compile(optimizer, jit_compile=bool(args.jit_compile))
@@ -389,6 +397,7 @@ def main(argv=None):
             "autoencoder_init_stddev": args.autoencoder_init_stddev,
             "decoder_logit_scale": args.decoder_logit_scale,
             "autoencoder_dtype": args.autoencoder_dtype,
+            "flow_permute_every": args.flow_permute_every,
             "ema_momentum": args.ema_momentum,
             "recalibration_batches": args.recalibration_batches if args.ema_momentum else 0,
             "jit_compile": bool(args.jit_compile),

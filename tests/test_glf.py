@@ -95,6 +95,20 @@ def test_decoder_logit_scale_2_is_the_authors_tanh_output(name):
     np.testing.assert_allclose(clone.decode(z).numpy(), scaled.decode(z).numpy(), atol=1e-6)
 
 
+@pytest.mark.parametrize("name", ["glf", "glf_regularized", "vae_flow_prior"])
+def test_flow_permute_every_block_is_the_authors_flow_layout(name, digits):
+    """One permutation per block of two couplings (FrEIA's), kept by the config."""
+    model = tiny(name, flow_permute_every="block")
+    assert model.flow.permute_every == "block" and tiny(name).flow.permute_every == "coupling"
+    assert sum(p is not None for p in model.flow.permutations) == model.flow_blocks
+    randomize_flow(model)
+    clone = type(model).from_config(model.get_config())
+    clone.set_weights(model.get_weights())
+    images = digits[:4]
+    np.testing.assert_array_equal(clone.log_prob(images, seed=0), model.log_prob(images, seed=0))
+    np.testing.assert_array_equal(clone.sample(3, seed=2), model.sample(3, seed=2))
+
+
 @pytest.mark.parametrize("name", ["glf", "vae_flow_prior"])
 def test_autoencoder_dtype_mixed_bfloat16_keeps_weights_latents_and_logits_float32(name, digits):
     """The hidden layers compute in bfloat16 from float32 weights; the rest stays float32."""

@@ -50,6 +50,10 @@ FLOWS = {
     "realnvp_reference": lambda: layers.RealNVP(
         6, num_blocks=2, hidden_units=8, separate_networks=True, batch_norm=True, dtype="float64"
     ),
+    # The authors' FrEIA layout: one permutation per block of two couplings.
+    "realnvp_block": lambda: layers.RealNVP(
+        5, num_blocks=2, hidden_units=8, permute_every="block", dtype="float64"
+    ),
 }
 
 
@@ -188,6 +192,26 @@ def test_conditional_realnvp():
     np.testing.assert_allclose(flow.forward(tf.identity(flow.inverse(x, c)), c), x, atol=1e-5)
 
 
+def test_realnvp_permutes_after_each_coupling_or_once_per_block():
+    def layout(flow):
+        return [type(b).__name__ for b in flow.bijector().bijectors]
+
+    per_coupling = layers.RealNVP(5, num_blocks=2, hidden_units=8)
+    per_block = randomize(layers.RealNVP(5, num_blocks=2, hidden_units=8, permute_every="block"))
+    assert layout(per_coupling) == ["AffineCoupling", "Permute"] * 4
+    assert layout(per_block) == ["AffineCoupling", "AffineCoupling", "Permute"] * 2
+    # Without a permutation between them the block's couplings transform the two halves
+    # in turn: each coordinate is changed by one of them, x[2] (odd size) by both.
+    x = tf.random.stateless_normal([3, 5], seed=[5, 6])
+    first, second = (c.bijector().inverse(x) for c in per_block.couplings[:2])
+    np.testing.assert_array_equal(first[:, :2], x[:, :2])
+    assert not np.allclose(first[:, 2:], x[:, 2:], atol=1e-4)
+    np.testing.assert_array_equal(second[:, 3:], x[:, 3:])
+    assert not np.allclose(second[:, :3], x[:, :3], atol=1e-4)
+    with pytest.raises(ValueError, match="permute_every"):
+        layers.RealNVP(5, permute_every="step")
+
+
 def test_invalid_configurations_are_explained():
     with pytest.raises(ValueError, match="pad the images"):
         layers.MultiScaleFlow((28, 28, 1), num_levels=3)
@@ -199,7 +223,9 @@ def test_invalid_configurations_are_explained():
         layers.Coupling(kind="spline")
 
 
-@pytest.mark.parametrize("name", ["multiscale_affine", "realnvp", "realnvp_reference"])
+@pytest.mark.parametrize(
+    "name", ["multiscale_affine", "realnvp", "realnvp_reference", "realnvp_block"]
+)
 def test_get_config_round_trip(name):
     flow = randomize(FLOWS[name]())
     clone = type(flow).from_config(flow.get_config())

@@ -10,6 +10,8 @@ from tfflows.layers.flow import FlowModel
 
 __all__ = ["RealNVP"]
 
+PERMUTE_EVERY = ("coupling", "block")
+
 
 @keras.saving.register_keras_serializable(package="tfflows")
 class RealNVP(FlowModel):
@@ -18,8 +20,13 @@ class RealNVP(FlowModel):
     Data-to-latent, each block: a coupling conditioned on the first half, a
     fixed random permutation, a coupling conditioned on the last half, another
     fixed random permutation (GLF: 4 blocks, conditioners of 3 fully
-    connected layers of 64 or 256 units). Permutations are drawn from
-    `permutation_seed`, so they are part of the config, not of the weights.
+    connected layers of 64 or 256 units; a permutation after each coupling is
+    GLF's Figure 1b). With `permute_every="block"` the first permutation of
+    each block is left out: the two couplings then transform the two halves
+    in turn and one permutation mixes them per block, the layout of FrEIA's
+    `RNVPCouplingBlock` + `PermuteRandom` that GLF's reference code trains.
+    Permutations are drawn from `permutation_seed`, so they are part of the
+    config, not of the weights.
 
       log p(x) = log N(z; 0, I) + sum of the couplings' log-scales.
 
@@ -31,6 +38,8 @@ class RealNVP(FlowModel):
       scale_activation: "tanh" (default), "sigmoid" or "exp".
       conditional_size: size of a conditional input vector, 0 if none.
       permutation_seed: seed of the fixed permutations.
+      permute_every: "coupling" (Figure 1b) or "block" (the reference code's
+        FrEIA layout).
       separate_networks: separate shift and log-scale networks per coupling
         (RealNVP's `s` and `t`; see `DenseConditioner`).
       batch_norm: batch normalization in the coupling networks; train with
@@ -49,6 +58,7 @@ class RealNVP(FlowModel):
         scale_activation="tanh",
         conditional_size=0,
         permutation_seed=0,
+        permute_every="coupling",
         separate_networks=False,
         batch_norm=False,
         **kwargs,
@@ -63,11 +73,20 @@ class RealNVP(FlowModel):
         self.scale_activation = scale_activation
         self.conditional_size = int(conditional_size)
         self.permutation_seed = int(permutation_seed)
+        if permute_every not in PERMUTE_EVERY:
+            raise ValueError(
+                f"permute_every must be one of {PERMUTE_EVERY}, got {permute_every!r}."
+            )
+        self.permute_every = permute_every
         self.separate_networks = bool(separate_networks)
         self.batch_norm = bool(batch_norm)
         rng = np.random.default_rng(self.permutation_seed)
+        # One entry per coupling: the permutation that follows it, or None.
         self.permutations = [
-            rng.permutation(self.event_size).astype(np.int32) for _ in range(2 * self.num_blocks)
+            None
+            if permute_every == "block" and i % 2 == 0
+            else rng.permutation(self.event_size).astype(np.int32)
+            for i in range(2 * self.num_blocks)
         ]
         half = self.event_size // 2
         self.couplings = [
@@ -100,7 +119,9 @@ class RealNVP(FlowModel):
         parts = []
         # Listed in data-to-latent order; a Chain applies them right to left.
         for coupling, permutation in zip(self.couplings, self.permutations):
-            parts += [coupling.bijector(conditional_input), tfp.bijectors.Permute(permutation)]
+            parts.append(coupling.bijector(conditional_input))
+            if permutation is not None:
+                parts.append(tfp.bijectors.Permute(permutation))
         return bijectors.FlowChain(parts, event_ndims=1)
 
     def get_config(self):
@@ -113,6 +134,7 @@ class RealNVP(FlowModel):
             "scale_activation": self.scale_activation,
             "conditional_size": self.conditional_size,
             "permutation_seed": self.permutation_seed,
+            "permute_every": self.permute_every,
             "separate_networks": self.separate_networks,
             "batch_norm": self.batch_norm,
         }

@@ -46,6 +46,9 @@ class LatentFlowAutoEncoder(GenerativeModel):
         paper's section 3.1; the authors' code).
       flow_batch_norm: batch norm after the couplings' hidden layers (the
         authors' code). See `tfflows.layers.DenseConditioner` for both.
+      flow_permute_every: "coupling" (a permutation after each coupling, the
+        paper's Figure 1b) or "block" (one per block of two couplings, the
+        authors' FrEIA flow); see `tfflows.layers.RealNVP`.
       autoencoder_init_stddev: None for Keras' initialisers; a float `s` draws
         the auto-encoder's kernels from N(0, s^2) (the authors' code: 0.02).
       decoder_logit_scale: the decoder's image is sigmoid(scale * a) of its last
@@ -70,6 +73,7 @@ class LatentFlowAutoEncoder(GenerativeModel):
         flow_hidden_layers=2,
         flow_separate_networks=True,
         flow_batch_norm=True,
+        flow_permute_every="coupling",
         autoencoder_init_stddev=None,
         decoder_logit_scale=1.0,
         autoencoder_dtype=None,
@@ -88,6 +92,7 @@ class LatentFlowAutoEncoder(GenerativeModel):
         self.flow_hidden_layers = int(flow_hidden_layers)
         self.flow_separate_networks = bool(flow_separate_networks)
         self.flow_batch_norm = bool(flow_batch_norm)
+        self.flow_permute_every = flow_permute_every
         self.autoencoder_init_stddev = (
             None if autoencoder_init_stddev is None else float(autoencoder_init_stddev)
         )
@@ -112,6 +117,7 @@ class LatentFlowAutoEncoder(GenerativeModel):
             num_hidden_layers=self.flow_hidden_layers,
             separate_networks=self.flow_separate_networks,
             batch_norm=self.flow_batch_norm,
+            permute_every=self.flow_permute_every,
             name="flow",
         )
 
@@ -164,6 +170,7 @@ class LatentFlowAutoEncoder(GenerativeModel):
             "flow_hidden_layers": self.flow_hidden_layers,
             "flow_separate_networks": self.flow_separate_networks,
             "flow_batch_norm": self.flow_batch_norm,
+            "flow_permute_every": self.flow_permute_every,
             "autoencoder_init_stddev": self.autoencoder_init_stddev,
             "decoder_logit_scale": self.decoder_logit_scale,
             "autoencoder_dtype": self.autoencoder_dtype,

@@ -49,6 +49,8 @@ class VAEFlowPrior(LatentFlowAutoEncoder):
       flow_hidden_layers: hidden layers per coupling network (2, i.e. 3 layers).
       flow_separate_networks: separate `s` and `t` networks per coupling (the authors' code).
       flow_batch_norm: batch norm in the coupling networks (the authors' code).
+      flow_permute_every: "coupling" (Figure 1b) or "block" (the authors' FrEIA
+        layout: one permutation per block of two couplings).
       autoencoder_init_stddev: None for Keras' initialisers, or `s` for N(0, s^2)
         auto-encoder kernels (the authors' code: 0.02).
       decoder_logit_scale: images are sigmoid(scale * a) of the decoder's last
@@ -77,6 +79,7 @@ class VAEFlowPrior(LatentFlowAutoEncoder):
         flow_hidden_layers=2,
         flow_separate_networks=True,
         flow_batch_norm=True,
+        flow_permute_every="coupling",
         autoencoder_init_stddev=None,
         decoder_logit_scale=1.0,
         autoencoder_dtype=None,
@@ -95,6 +98,7 @@ class VAEFlowPrior(LatentFlowAutoEncoder):
             flow_hidden_layers=flow_hidden_layers,
             flow_separate_networks=flow_separate_networks,
             flow_batch_norm=flow_batch_norm,
+            flow_permute_every=flow_permute_every,
             autoencoder_init_stddev=autoencoder_init_stddev,
             decoder_logit_scale=decoder_logit_scale,
             autoencoder_dtype=autoencoder_dtype,
