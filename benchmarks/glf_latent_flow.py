@@ -5,16 +5,25 @@ be compared on fixed latents: encode the training and test images once with a
 trained GLF's encoder (`--weights`, e.g. a `glf_mnist.py` snapshot), train
 each variant of `tfflows.layers.RealNVP` for `--epochs` with GLF's flow
 optimizer (Adam 1e-3, betas 0.8/0.9, epsilon 1e-6, coupled L2 2e-5; batch
-256), and report the test latents' NLL (nats, lower is better). With
-`--num_fid_samples`, also the FID of `G(F(eps))` against the test images.
+256; the rate halved after each of `--lr_halve_after` epochs), and report the
+test latents' NLL (nats, lower is better). The variant `joint` is the file's
+own flow, trained jointly with the auto-encoder, and is not trained again.
+With `--num_fid_samples`, also the FID of `G(F(eps))` against the test
+images: `--fid_draws` draws per variant under `--protocol` (`glf_mnist.py`'s
+protocols and draw seeds), so every variant is scored on the same seeds.
 
 Usage:
   python -m benchmarks.glf_latent_flow --data_dir=/path/to/mnist \\
       --weights=glf_30min.weights.h5 --variants=shared,separate,separate_bn
+  python -m benchmarks.glf_latent_flow --data_dir=/path/to/mnist \\
+      --weights=glf_final.weights.h5 --autoencoder_dtype=mixed_bfloat16 \\
+      --variants=joint,separate_bn,separate_bn_block --epochs=100 --lr_halve_after 50 \\
+      --num_fid_samples=10000 --protocol=reference --fid_draws=3
 """
 
 import argparse
 import json
+import math
 import os
 import time
 
@@ -25,12 +34,13 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from tfflows import data, models  # noqa: E402
+from benchmarks import glf_mnist  # noqa: E402
+from tfflows import data, layers, models  # noqa: E402
 from tfflows.layers import RealNVP  # noqa: E402
-from tfflows.metrics import frechet_inception_distance  # noqa: E402
+from tfflows.metrics import feature_statistics  # noqa: E402
 from tfflows.optimizers import SplitAdam  # noqa: E402
-from tfflows.visualization import to_uint8  # noqa: E402
 
+JOINT = "joint"  # the saved GLF's own flow, as trained with its auto-encoder
 VARIANTS = {
     "shared": dict(separate_networks=False, batch_norm=False),
     "separate": dict(separate_networks=True, batch_norm=False),
@@ -44,26 +54,42 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--data_dir", required=True, help="directory of the MNIST IDX .gz files")
     p.add_argument("--weights", required=True, help="a GLF's .weights.h5 (MNIST, nz=20)")
-    p.add_argument("--variants", default=",".join(VARIANTS))
+    p.add_argument("--variants", default=",".join(VARIANTS), help=f"of {JOINT}, {list(VARIANTS)}")
     p.add_argument("--epochs", type=int, default=23, help="23: what 30 minutes train here")
+    p.add_argument(
+        "--lr_halve_after", type=int, nargs="*", default=(), help="epochs after which to halve"
+    )
+    p.add_argument(
+        "--autoencoder_dtype", default=None, help="the saved GLF's (glf_mnist.py's flag)"
+    )
+    p.add_argument(
+        "--num_images", type=int, default=None, help="first N images of each split (all)"
+    )
     p.add_argument("--num_fid_samples", type=int, default=0)
+    p.add_argument("--num_fid_real", type=int, default=10000, help="test images for FID")
+    p.add_argument("--protocol", choices=sorted(glf_mnist.PROTOCOLS), default="standard")
+    p.add_argument("--fid_draws", type=int, default=1, help="sample draws per variant")
+    p.add_argument("--sample_batch_size", type=int, default=500)
+    p.add_argument("--fid_batch_size", type=int, default=100)
+    p.add_argument("--fid_method", choices=("sqrtm", "eigh"), default="sqrtm")
     p.add_argument(
         "--fid_cache", default=None, help=".npz caching the test images' Inception statistics"
     )
+    p.add_argument("--temperature", type=float, default=1.0)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--output", default=None)
     return p.parse_args(argv)
 
 
-def load_glf(weights):
-    """A default MNIST GLF with `weights`; only the encoder and decoder are used.
+def load_glf(weights, autoencoder_dtype=None):
+    """A default MNIST GLF with `weights`; the `joint` variant uses its flow.
 
     The file's flow may have another conditioner than today's default: its
     mismatch is ignored (the result's `test_reconstruction_mse` shows that the
     auto-encoder did load). Weights saved before the decoder's last layer became
     `ShiftedConv2DTranspose` (the session-2 snapshots) store it as `conv2d_transpose_1`.
     """
-    glf = models.get("glf", (28, 28, 1))
+    glf = models.get("glf", (28, 28, 1), autoencoder_dtype=autoencoder_dtype)
     try:
         glf.load_weights(weights)
     except ValueError:
@@ -76,20 +102,34 @@ def load_glf(weights):
     return glf
 
 
-def reconstruction_mse(glf, data_dir):
-    images = data.load("mnist", "test", data_dir=data_dir, batch_size=1000, prefetch=False)
-    errors = [
-        np.mean(np.square(glf.decode(glf.encode(x)).numpy() - x.numpy() / 255.0)) for x in images
-    ]
-    return float(np.mean(errors))
-
-
-def latents(glf, data_dir, split):
+def latents(glf, data_dir, split, count=None):
     images = data.load("mnist", split, data_dir=data_dir, batch_size=1000, prefetch=False)
-    return np.concatenate([glf.encode(batch).numpy() for batch in images])
+    if count is not None:
+        images = images.take(math.ceil(count / 1000))
+    return np.concatenate([glf.encode(batch).numpy() for batch in images])[:count]
 
 
-def train_flow(flow, train, test, epochs, seed):
+class FlowSampler:
+    """`G(F(T eps))` from a GLF's decoder `G` and another flow `F`: a model to `samples_uint8`."""
+
+    def __init__(self, glf, flow):
+        self.glf, self.flow = glf, flow
+
+    def sample(self, num_samples, temperature=1.0, seed=None, batch_statistics=False):
+        def draw():
+            return self.glf.decode(self.flow.sample(num_samples, temperature, seed=seed))
+
+        if not batch_statistics:
+            return draw()
+        with layers.batch_statistics([self.flow, self.glf.decoder]):
+            return draw()
+
+
+def flow_nll(flow, latents):
+    return -float(tf.reduce_mean(flow.log_prob(latents)))
+
+
+def train_flow(flow, train, test, epochs, seed, halve_after=()):
     optimizer = SplitAdam(
         1e-3, group_beta_1=0.8, group_beta_2=0.9, group_epsilon=1e-6, group_l2=2e-5
     )
@@ -110,12 +150,15 @@ def train_flow(flow, train, test, epochs, seed):
         .batch(256, drop_remainder=True)
     )
     history = []
-    for _ in range(epochs):
+    for epoch in range(epochs):
+        rate = 1e-3 * 0.5 ** sum(epoch >= e for e in halve_after)
+        optimizer.learning_rate = rate
         losses = [float(step(z)) for z in batches]
         history.append(
             {
+                "learning_rate": rate,
                 "train_nll": float(np.mean(losses)),
-                "test_nll": -float(tf.reduce_mean(flow.log_prob(test))),
+                "test_nll": flow_nll(flow, test),
             }
         )
     return history
@@ -123,48 +166,60 @@ def train_flow(flow, train, test, epochs, seed):
 
 def main(argv=None):
     args = parse_args(argv)
-    glf = load_glf(args.weights)
-    train, test = latents(glf, args.data_dir, "train"), latents(glf, args.data_dir, "test")
-    test_images = None
+    glf = load_glf(args.weights, args.autoencoder_dtype)
+    train = latents(glf, args.data_dir, "train", args.num_images)
+    test = latents(glf, args.data_dir, "test", args.num_images)
+    real = None
     rows = {}
     for name in args.variants.split(","):
         keras.utils.set_random_seed(args.seed)
-        flow = RealNVP(glf.latent_dim, glf.flow_blocks, glf.flow_hidden_units, **VARIANTS[name])
-        start = time.perf_counter()
-        history = train_flow(flow, train, test, args.epochs, args.seed)
+        if name == JOINT:
+            flow, history, seconds = glf.flow, [], 0.0
+            config = {"trained": "jointly, with the auto-encoder"}
+            final = {"train_nll": flow_nll(glf.flow, train), "test_nll": flow_nll(glf.flow, test)}
+        else:
+            config = VARIANTS[name]
+            flow = RealNVP(glf.latent_dim, glf.flow_blocks, glf.flow_hidden_units, **config)
+            start = time.perf_counter()
+            history = train_flow(flow, train, test, args.epochs, args.seed, args.lr_halve_after)
+            seconds, final = time.perf_counter() - start, history[-1]
         row = {
-            **VARIANTS[name],
+            **config,
             "parameters": int(flow.count_params()),
-            "train_seconds": round(time.perf_counter() - start, 1),
-            "final": history[-1],
-            "test_nll_by_epoch": [round(h["test_nll"], 3) for h in history],
+            "train_seconds": round(seconds, 1),
+            "final": final,
+            "history": history,
         }
         if args.num_fid_samples:
-            if test_images is None:
-                test_images = data.load("mnist", "test", data_dir=args.data_dir, batch_size=500)
-            samples = np.concatenate(
-                [
-                    to_uint8(glf.decode(flow.sample(500, seed=i)).numpy(), value_range=(0.0, 1.0))
-                    for i in range(args.num_fid_samples // 500)
-                ]
-            )
-            row["fid"] = frechet_inception_distance(
-                test_images, samples, real_cache_path=args.fid_cache, verbose=False
-            )
+            if real is None:
+                real = feature_statistics(
+                    glf_mnist.test_arrays(args.data_dir, args.num_fid_real),
+                    cache_path=args.fid_cache,
+                    batch_size=args.fid_batch_size,
+                    verbose=False,
+                )
+            seeds = glf_mnist.draw_seeds(args.seed, args.fid_draws)
+            draws = glf_mnist.fid_draws(FlowSampler(glf, flow), real, args.protocol, seeds, args)
+            row["fid"], row["fid_draws"] = draws["values"][0], draws
         rows[name] = row
-        print(name, json.dumps(row["final"]), row.get("fid", ""), flush=True)
-    text = json.dumps(
-        {
-            "weights": args.weights,
-            "test_reconstruction_mse": reconstruction_mse(glf, args.data_dir),
-            "epochs": args.epochs,
-            "variants": rows,
-        }
-    )
+        print(name, json.dumps(row["final"]), row.get("fid_draws", ""), flush=True)
+    result = {
+        "weights": args.weights,
+        "autoencoder_dtype": args.autoencoder_dtype,
+        "test_reconstruction_mse": glf_mnist.reconstruction_mse(
+            glf, glf_mnist.test_arrays(args.data_dir, args.num_images)
+        ),
+        "epochs": args.epochs,
+        "lr_halve_after": list(args.lr_halve_after),
+        "num_fid_samples": args.num_fid_samples,
+        "protocol": args.protocol,
+        "variants": rows,
+    }
     if args.output:
         with open(args.output, "w") as f:
-            f.write(text + "\n")
-    print(text)
+            json.dump(result, f, indent=2)
+    print(json.dumps(result))
+    return result
 
 
 if __name__ == "__main__":

@@ -242,38 +242,48 @@ def samples_uint8(model, count, temperature, protocol="standard", batch_size=500
     return np.concatenate(batches)
 
 
+def fid_draws(model, real_statistics, protocol, seeds, args):
+    """FIDs of one sample draw per seed (`samples_uint8`'s), their mean and sample std."""
+    values = [
+        frechet_inception_distance(
+            real_statistics,
+            samples_uint8(
+                model,
+                args.num_fid_samples,
+                args.temperature,
+                protocol,
+                batch_size=args.sample_batch_size,
+                seed=seed,
+            ),
+            batch_size=args.fid_batch_size,
+            verbose=False,
+            method=args.fid_method,
+        )
+        for seed in seeds
+    ]
+    return {
+        "seeds": list(seeds),
+        "values": values,
+        "mean": float(np.mean(values)),
+        # Sample standard deviation (ddof=1), the spread the paper's "8.2 +- 0.1" reports.
+        "std": float(np.std(values, ddof=1)) if len(values) > 1 else 0.0,
+    }
+
+
+def draw_seeds(seed, count):
+    return [seed + DRAW_SEED_STRIDE * k for k in range(count)]
+
+
 def evaluate(model, test, real_statistics, args):
     """FID per sampling protocol (samples vs `real_statistics`) and test reconstruction MSE."""
     start = time.perf_counter()
     mse = reconstruction_mse(model, test[: args.num_mse_images])
     result = {"test_reconstruction_mse_per_pixel": mse}
-    draws = {}
-    for protocol in args.protocols.split(","):
-        seeds = [args.seed + DRAW_SEED_STRIDE * k for k in range(args.fid_draws)]
-        values = [
-            frechet_inception_distance(
-                real_statistics,
-                samples_uint8(
-                    model,
-                    args.num_fid_samples,
-                    args.temperature,
-                    protocol,
-                    batch_size=args.sample_batch_size,
-                    seed=seed,
-                ),
-                batch_size=args.fid_batch_size,
-                verbose=False,
-                method=args.fid_method,
-            )
-            for seed in seeds
-        ]
-        draws[protocol] = {
-            "seeds": seeds,
-            "values": values,
-            "mean": float(np.mean(values)),
-            # Sample standard deviation (ddof=1), the spread the paper's "8.2 +- 0.1" reports.
-            "std": float(np.std(values, ddof=1)) if len(values) > 1 else 0.0,
-        }
+    seeds = draw_seeds(args.seed, args.fid_draws)
+    draws = {
+        protocol: fid_draws(model, real_statistics, protocol, seeds, args)
+        for protocol in args.protocols.split(",")
+    }
     fids = {protocol: draw["values"][0] for protocol, draw in draws.items()}
     if "standard" in fids:
         result["fid"] = fids["standard"]
