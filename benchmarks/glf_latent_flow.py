@@ -65,17 +65,11 @@ def parse_args(argv=None):
     p.add_argument(
         "--num_images", type=int, default=None, help="first N images of each split (all)"
     )
-    p.add_argument("--num_fid_samples", type=int, default=0)
-    p.add_argument("--num_fid_real", type=int, default=10000, help="test images for FID")
+    glf_mnist.add_fid_arguments(p, num_fid_samples=0)
     p.add_argument("--protocol", choices=sorted(glf_mnist.PROTOCOLS), default="standard")
-    p.add_argument("--fid_draws", type=int, default=1, help="sample draws per variant")
-    p.add_argument("--sample_batch_size", type=int, default=500)
-    p.add_argument("--fid_batch_size", type=int, default=100)
-    p.add_argument("--fid_method", choices=("sqrtm", "eigh"), default="sqrtm")
     p.add_argument(
         "--fid_cache", default=None, help=".npz caching the test images' Inception statistics"
     )
-    p.add_argument("--temperature", type=float, default=1.0)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--output", default=None)
     return p.parse_args(argv)

@@ -87,6 +87,28 @@ PROTOCOLS = {
 }
 
 
+def add_fid_arguments(p, num_fid_samples):
+    """The flags `fid_draws` reads (this script's and `glf_latent_flow.py`'s)."""
+    p.add_argument("--num_fid_samples", type=int, default=num_fid_samples)
+    p.add_argument("--num_fid_real", type=int, default=10000, help="test images for FID")
+    p.add_argument("--fid_batch_size", type=int, default=100)
+    p.add_argument(
+        "--fid_method",
+        choices=("sqrtm", "eigh"),
+        default="sqrtm",
+        help="FID's matrix square root: sqrtm as TTUR, or the faster eigh (equal up to rounding)",
+    )
+    p.add_argument("--temperature", type=float, default=1.0)
+    p.add_argument("--sample_batch_size", type=int, default=500)
+    p.add_argument(
+        "--fid_draws",
+        type=int,
+        default=1,
+        help="score this many independent sample draws per protocol (Table 1: 10 trials); "
+        f"draw k uses sample seed --seed + {DRAW_SEED_STRIDE} k, draw 0 is the reported FID",
+    )
+
+
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--data_dir", required=True, help="directory of the MNIST IDX .gz files")
@@ -151,31 +173,14 @@ def parse_args(argv=None):
         help="with --ema_momentum: training batches that recompute the batch norms' statistics "
         "for the averaged weights (tfflows.layers.recalibrate_batch_norm)",
     )
-    p.add_argument("--num_fid_samples", type=int, default=10000)
-    p.add_argument("--num_fid_real", type=int, default=10000, help="test images for FID")
+    add_fid_arguments(p, num_fid_samples=10000)
     p.add_argument(
         "--num_mse_images", type=int, default=None, help="test images for the MSE (default: all)"
     )
-    p.add_argument("--fid_batch_size", type=int, default=100)
-    p.add_argument(
-        "--fid_method",
-        choices=("sqrtm", "eigh"),
-        default="sqrtm",
-        help="FID's matrix square root: sqrtm as TTUR, or the faster eigh (equal up to rounding)",
-    )
-    p.add_argument("--temperature", type=float, default=1.0)
     p.add_argument(
         "--protocols",
         default="standard",
         help=f"comma-separated sampling protocols for FID, of {sorted(PROTOCOLS)}",
-    )
-    p.add_argument("--sample_batch_size", type=int, default=500)
-    p.add_argument(
-        "--fid_draws",
-        type=int,
-        default=1,
-        help="score this many independent sample draws per protocol (Table 1: 10 trials); "
-        f"draw k uses sample seed --seed + {DRAW_SEED_STRIDE} k, draw 0 is the reported FID",
     )
     p.add_argument(
         "--weights", nargs="*", default=(), help="evaluate these saved weights, no training"
