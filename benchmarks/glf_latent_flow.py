@@ -47,6 +47,15 @@ VARIANTS = {
     "separate_bn": dict(separate_networks=True, batch_norm=True),
     # The authors' FrEIA layout: one permutation per block of two couplings.
     "separate_bn_block": dict(separate_networks=True, batch_norm=True, permute_every="block"),
+    # The whole FrEIA flow of the authors' code: that layout, FrEIA's atan soft clamp
+    # at 2, and section 3.1's couplings `z_b exp(s) + t` from latent to noise.
+    "freia": dict(
+        separate_networks=True,
+        batch_norm=True,
+        permute_every="block",
+        scale_activation="atan",
+        affine_direction="inverse",
+    ),
 }
 
 

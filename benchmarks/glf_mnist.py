@@ -153,6 +153,20 @@ def parse_args(argv=None):
         "block of two couplings (the authors' FrEIA flow)",
     )
     p.add_argument(
+        "--flow_scale_activation",
+        choices=("tanh", "atan"),
+        default="tanh",
+        help="the couplings' log-scale activation: tanh, or atan (FrEIA's soft clamp at 2, "
+        "the authors' code)",
+    )
+    p.add_argument(
+        "--flow_affine_direction",
+        choices=("forward", "inverse"),
+        default="forward",
+        help="inverse: the couplings compute z_b exp(s) + t from latent to noise (section "
+        "3.1, the authors' FrEIA flow); forward: that form from noise to latent",
+    )
+    p.add_argument(
         "--autoencoder_dtype",
         default=None,
         help="Keras dtype policy of the auto-encoder's hidden layers: mixed_bfloat16 runs its "
@@ -210,6 +224,8 @@ def build(args):
         kwargs["decoder_logit_scale"] = args.decoder_logit_scale
         kwargs["autoencoder_dtype"] = args.autoencoder_dtype
         kwargs["flow_permute_every"] = args.flow_permute_every
+        kwargs["flow_scale_activation"] = args.flow_scale_activation
+        kwargs["flow_affine_direction"] = args.flow_affine_direction
     model = models.get(args.model, (28, 28, 1), **kwargs)
     optimizer = model.make_optimizer(args.learning_rate, **averaging_options(args.ema_momentum))
     model.compile(optimizer, jit_compile=bool(args.jit_compile))
@@ -413,6 +429,8 @@ def main(argv=None):
             "decoder_logit_scale": args.decoder_logit_scale,
             "autoencoder_dtype": args.autoencoder_dtype,
             "flow_permute_every": args.flow_permute_every,
+            "flow_scale_activation": args.flow_scale_activation,
+            "flow_affine_direction": args.flow_affine_direction,
             "ema_momentum": args.ema_momentum,
             "recalibration_batches": args.recalibration_batches if args.ema_momentum else 0,
             "jit_compile": bool(args.jit_compile),

@@ -28,7 +28,7 @@ def test_variants_are_scored_on_the_saved_glfs_draws(shared_data_dir, inception_
         [
             data_dir,
             f"--weights={weights}",
-            "--variants=joint,separate_bn_block",
+            "--variants=joint,freia",
             "--epochs=2",
             "--lr_halve_after",
             "1",
@@ -39,8 +39,9 @@ def test_variants_are_scored_on_the_saved_glfs_draws(shared_data_dir, inception_
             *fid,
         ]
     )
-    joint, block = result["variants"]["joint"], result["variants"]["separate_bn_block"]
+    joint, block = result["variants"]["joint"], result["variants"]["freia"]
     assert block["permute_every"] == "block" and block["parameters"] > 0
+    assert (block["scale_activation"], block["affine_direction"]) == ("atan", "inverse")
     assert [h["learning_rate"] for h in block["history"]] == [1e-3, 5e-4]
     assert all(math.isfinite(h["test_nll"]) for h in block["history"])
     assert joint["history"] == [] and math.isfinite(joint["final"]["test_nll"])

@@ -94,11 +94,18 @@ def test_decoder_logit_scale_reaches_the_model():
     assert glf_mnist.build(glf_mnist.parse_args(["--data_dir=unused"])).decoder_logit_scale == 1.0
 
 
-def test_flow_permute_every_reaches_the_model():
+def test_flow_layout_flags_reach_the_model():
     flags = ["--data_dir=unused", "--latent_dim=4"]
     block = glf_mnist.build(glf_mnist.parse_args([*flags, "--flow_permute_every=block"]))
     assert block.flow.permute_every == "block"
     assert glf_mnist.build(glf_mnist.parse_args(flags)).flow.permute_every == "coupling"
+    freia = glf_mnist.parse_args(
+        [*flags, "--flow_scale_activation=atan", "--flow_affine_direction=inverse"]
+    )
+    coupling = glf_mnist.build(freia).flow.couplings[0]
+    assert (coupling.scale_activation, coupling.affine_direction) == ("atan", "inverse")
+    coupling = glf_mnist.build(glf_mnist.parse_args(flags)).flow.couplings[0]
+    assert (coupling.scale_activation, coupling.affine_direction) == ("tanh", "forward")
 
 
 @pytest.mark.parametrize(

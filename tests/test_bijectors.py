@@ -158,7 +158,9 @@ class Case:
         return {"conditional_input": tf.constant(c, dtype)}
 
 
-def _affine(event_shape, num_masked, act, seed, cond_ch=0, name="affine_coupling"):
+def _affine(
+    event_shape, num_masked, act, seed, cond_ch=0, name="affine_coupling", direction="forward"
+):
     channels = event_shape[-1]
     k = channels // 2 if num_masked is None else num_masked
     n_cond = k if k > 0 else -k
@@ -168,6 +170,7 @@ def _affine(event_shape, num_masked, act, seed, cond_ch=0, name="affine_coupling
         num_masked=num_masked,
         event_ndims=len(event_shape),
         scale_activation=act,
+        affine_direction=direction,
         name=name,
     )
 
@@ -272,6 +275,15 @@ CASES = [
     Case("affine_sigmoid_img_neg", _affine(IMG_DEEP, -1, "sigmoid", 9), IMG_DEEP, 3),
     Case("affine_exp_img_cond", _affine(IMG, 1, "exp", 10, cond_ch=3), IMG, 3, (4, 4, 3)),
     Case("affine_tanh_vec_cond", _affine(VEC, -3, "tanh", 11, cond_ch=4), VEC, 1, (4,)),
+    # GLF's section 3.1 / FrEIA couplings: `x_b exp(s) + t` data to latent, atan clamp.
+    Case("affine_atan_vec_inverse", _affine(VEC, -2, "atan", 18, direction="inverse"), VEC, 1),
+    Case(
+        "affine_tanh_img_cond_inverse",
+        _affine(IMG, 1, "tanh", 19, cond_ch=2, direction="inverse"),
+        IMG,
+        3,
+        (4, 4, 2),
+    ),
     Case("additive_vec_neg", _additive(VEC, -4, 12), VEC, 1, constant_jacobian=True),
     Case("additive_img", _additive(IMG_DEEP, None, 13), IMG_DEEP, 3, constant_jacobian=True),
     Case(
@@ -329,6 +341,7 @@ _XLA_REDUNDANT = {
     "additive_vec_neg",
     "additive_img",
     "cond_affine_vec",
+    "affine_tanh_img_cond_inverse",
 }
 XLA_CASES = [c for c in CASES if c.name not in _XLA_REDUNDANT]
 

@@ -238,17 +238,23 @@ def test_conditional_transformed_distribution_log_prob():
 # --------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("act", ["tanh", "exp"])
+@pytest.mark.parametrize("direction", ["forward", "inverse"])
+@pytest.mark.parametrize("act", ["tanh", "exp", "atan"])
 @pytest.mark.parametrize("event", [(6,), (2, 2, 4)])
-def test_zero_conditioner_is_identity(act, event):
+def test_zero_conditioner_is_identity(act, event, direction):
     def zero_fn(x_a):
         zeros = tf.zeros_like(x_a)
         return zeros, zeros
 
-    bij = fb.AffineCoupling(zero_fn, event_ndims=len(event), scale_activation=act)
+    def coupling():
+        return fb.AffineCoupling(
+            zero_fn, event_ndims=len(event), scale_activation=act, affine_direction=direction
+        )
+
+    bij = coupling()
     x = _normal((3, *event))
     _close(bij.forward(x), x)
-    _close(fb.AffineCoupling(zero_fn, event_ndims=len(event), scale_activation=act).inverse(x), x)
+    _close(coupling().inverse(x), x)
     _close(bij.forward_log_det_jacobian(x, event_ndims=len(event)), np.zeros(3))
 
 
@@ -277,11 +283,22 @@ def test_scale_activations_match_formulas(num_masked):
     def merge(a, b):
         return np.concatenate([a, b] if num_masked is None else [b, a], axis=-1)
 
-    # Forward (latent -> data) for tanh and exp.
-    for act, log_scale in (("tanh", np.tanh(h)), ("exp", h)):
+    # Forward (latent -> data) for tanh, exp and FrEIA 0.2's atan clamp (2 * 0.636 * atan).
+    for act, log_scale in (("tanh", np.tanh(h)), ("exp", h), ("atan", 1.272 * np.arctan(h))):
         bij = fb.AffineCoupling(net, num_masked=num_masked, scale_activation=act)
         _close(bij.forward(x), merge(x_a, x_b * np.exp(log_scale) + shift))
         _close(bij.forward_log_det_jacobian(x, event_ndims=1), log_scale.sum(-1))
+
+        # GLF's section 3.1 (FrEIA's RNVPCouplingBlock): the same map data -> latent.
+        def inverse_form(act=act):
+            return fb.AffineCoupling(
+                net, num_masked=num_masked, scale_activation=act, affine_direction="inverse"
+            )
+
+        _close(inverse_form().inverse(x), merge(x_a, x_b * np.exp(log_scale) + shift))
+        _close(inverse_form().inverse_log_det_jacobian(x, event_ndims=1), log_scale.sum(-1))
+        _close(inverse_form().forward(x), merge(x_a, (x_b - shift) * np.exp(-log_scale)))
+        _close(inverse_form().forward_log_det_jacobian(x, event_ndims=1), -log_scale.sum(-1))
 
     # Glow (data -> latent): z_b = (x_b + t') * sigmoid(h + 2), t' = -shift,
     # log-det = sum log sigmoid(h + 2).
@@ -294,9 +311,18 @@ def test_scale_activations_match_formulas(num_masked):
 
 
 def test_scale_activations_registry():
-    assert set(fb.SCALE_ACTIVATIONS) == {"tanh", "sigmoid", "exp"}
+    assert set(fb.SCALE_ACTIVATIONS) == {"tanh", "sigmoid", "exp", "atan"}
     bij = fb.AffineCoupling(lambda x: (x, x), scale_activation="sigmoid")
     assert bij.scale_activation == "sigmoid"
+    assert bij.affine_direction == "forward"
+    assert fb.AffineCoupling(_pair, affine_direction="inverse").affine_direction == "inverse"
+
+
+def test_atan_scale_is_freias_soft_clamp_at_two():
+    h = tf.constant([-1e6, -1.0, 0.0, 0.5, 1e6], tf.float64)
+    log_scale = fb.SCALE_ACTIVATIONS["atan"](h).numpy()
+    _close(log_scale, 2.0 * 0.636 * np.arctan(h.numpy()))
+    assert np.all(np.abs(log_scale) < 2.0) and abs(log_scale[-1]) > 1.99
 
 
 # --------------------------------------------------------------------------------------------
@@ -376,6 +402,12 @@ def test_coupling_rejects_bad_event_ndims(event_ndims):
 def test_affine_coupling_rejects_bad_scale_activation(act):
     with pytest.raises(ValueError, match="scale_activation"):
         fb.AffineCoupling(_pair, scale_activation=act)
+
+
+@pytest.mark.parametrize("direction", ["backward", None, "Inverse"])
+def test_affine_coupling_rejects_bad_affine_direction(direction):
+    with pytest.raises(ValueError, match="affine_direction"):
+        fb.AffineCoupling(_pair, affine_direction=direction)
 
 
 @pytest.mark.parametrize("num_masked", [0, 6, -6, 7, -9])

@@ -54,6 +54,18 @@ FLOWS = {
     "realnvp_block": lambda: layers.RealNVP(
         5, num_blocks=2, hidden_units=8, permute_every="block", dtype="float64"
     ),
+    # The whole FrEIA flow: that layout, the atan clamp, `x_b exp(s) + t` data to latent.
+    "realnvp_freia": lambda: layers.RealNVP(
+        5,
+        num_blocks=2,
+        hidden_units=8,
+        permute_every="block",
+        scale_activation="atan",
+        affine_direction="inverse",
+        separate_networks=True,
+        batch_norm=True,
+        dtype="float64",
+    ),
 }
 
 
@@ -224,7 +236,7 @@ def test_invalid_configurations_are_explained():
 
 
 @pytest.mark.parametrize(
-    "name", ["multiscale_affine", "realnvp", "realnvp_reference", "realnvp_block"]
+    "name", ["multiscale_affine", "realnvp", "realnvp_reference", "realnvp_block", "realnvp_freia"]
 )
 def test_get_config_round_trip(name):
     flow = randomize(FLOWS[name]())

@@ -7,7 +7,7 @@ their weights on every call (see `tfflows.layers`).
 
 from tfflows.bijectors.actnorm import ActNorm
 from tfflows.bijectors.additive_coupling import AdditiveCoupling
-from tfflows.bijectors.affine_coupling import SCALE_ACTIVATIONS, AffineCoupling
+from tfflows.bijectors.affine_coupling import AFFINE_DIRECTIONS, SCALE_ACTIVATIONS, AffineCoupling
 from tfflows.bijectors.base import FlowBijector, OnePassBijector
 from tfflows.bijectors.conditional_affine import ConditionalAffine
 from tfflows.bijectors.coupling import Coupling
@@ -17,6 +17,7 @@ from tfflows.bijectors.multi_scale_split import MultiScaleSplit
 from tfflows.bijectors.squeeze import Squeeze
 
 __all__ = [
+    "AFFINE_DIRECTIONS",
     "SCALE_ACTIVATIONS",
     "ActNorm",
     "AdditiveCoupling",

@@ -1,10 +1,15 @@
-"""Affine coupling (RealNVP, Dinh et al. 2017, eq. 6; Glow, Table 1)."""
+"""Affine coupling (RealNVP, Dinh et al. 2017, eq. 6; Glow, Table 1; GLF, section 3.1)."""
 
 import tensorflow as tf
 
 from tfflows.bijectors.coupling import Coupling
 
-__all__ = ["AffineCoupling", "SCALE_ACTIVATIONS"]
+__all__ = ["AffineCoupling", "AFFINE_DIRECTIONS", "SCALE_ACTIVATIONS"]
+
+# FrEIA 0.2's soft clamp "ATAN" with its default clamp 2, as GLF's reference code
+# trains (`RNVPCouplingBlock(clamp=2.0)`): `s = 2 * 0.636 * atan(h)`, 0.636 ~ 2 / pi.
+ATAN_CLAMP = 2.0
+ATAN_FACTOR = 0.636
 
 
 def _log_scale_exp(h):
@@ -21,22 +26,43 @@ def _log_scale_sigmoid(h):
     return tf.nn.softplus(-(h + 2.0))
 
 
+def _log_scale_atan(h):
+    return ATAN_CLAMP * ATAN_FACTOR * tf.atan(h)
+
+
 SCALE_ACTIVATIONS = {
     "exp": _log_scale_exp,
     "tanh": _log_scale_tanh,
     "sigmoid": _log_scale_sigmoid,
+    "atan": _log_scale_atan,
 }
+
+# The direction in which the coupling computes `x_b * exp(s) + t`.
+AFFINE_DIRECTIONS = ("forward", "inverse")
 
 
 class AffineCoupling(Coupling):
-    """Affine coupling: `y_a = x_a`, `y_b = x_b * exp(s) + t`.
+    """Affine coupling: `y_a = x_a`, `y_b = x_b * exp(s) + t` in one of the two directions.
 
     With `(t, h) = fn(x_a)` (or `fn(x_a, conditional_input=c)`) and the log
-    scale `s = act(h)`:
+    scale `s = act(h)`, by default (`affine_direction="forward"`, RealNVP's
+    eq. 6 read latent to data, as TFP's `RealNVP`):
 
     Forward (latent to data):  y_b = x_b * exp(s) + t
     Inverse (data to latent):  x_b = (y_b - t) * exp(-s)
     Forward log-det:           sum of s over the event
+
+    With `affine_direction="inverse"` the same map runs data to latent, as
+    GLF's section 3.1 writes its flow `f` ("y_2 = z_2 * exp(s(z_1)) + t(z_1)",
+    z the data, y the noise) and FrEIA's `RNVPCouplingBlock` computes it:
+
+    Inverse (data to latent):  x_b = y_b * exp(s) + t
+    Forward (latent to data):  y_b = (x_b - t) * exp(-s)
+    Forward log-det:           minus the sum of s over the event
+
+    Both give the same family of maps for unconstrained networks (swap the
+    sign of `s` and rescale `t`); they differ in where the shift sits, so in
+    how a bounded `s` and a trained network reach a given map.
 
     `scale_activation` chooses `act`, i.e. how the scale is kept stable:
       - "tanh" (default): `s = tanh(h)`, a tanh-bounded exp (RealNVP):
@@ -45,12 +71,17 @@ class AffineCoupling(Coupling):
       - "sigmoid": Glow's `sigmoid(h + 2)` applied in the data-to-latent
         direction (`x_b = (y_b - t) * sigmoid(h + 2)`); not the identity at `h = 0`.
       - "exp": `s = h`, unbounded (Glow's learned prior at a split).
+      - "atan": `s = 2 * 0.636 * atan(h)`, FrEIA 0.2's soft clamp at 2
+        (`clamp * 0.636 * atan(h)`, 0.636 ~ 2/pi), which GLF's reference code
+        trains: `exp(-2) < scale < exp(2)`, the identity when `h = 0`.
 
     Args:
       shift_and_log_scale_fn: callable `x_a -> (t, h)`, both shaped like `x_b`.
       num_masked: see `Coupling`.
       event_ndims: 1 for vector events `[D]`, 3 for image events `[H, W, C]`.
-      scale_activation: "tanh", "sigmoid" or "exp".
+      scale_activation: "tanh", "sigmoid", "exp" or "atan".
+      affine_direction: "forward" or "inverse", the direction that computes
+        `x_b * exp(s) + t` (see above).
     """
 
     def __init__(
@@ -59,6 +90,7 @@ class AffineCoupling(Coupling):
         num_masked=None,
         event_ndims=1,
         scale_activation="tanh",
+        affine_direction="forward",
         validate_args=False,
         name="affine_coupling",
     ):
@@ -68,7 +100,12 @@ class AffineCoupling(Coupling):
                 f"scale_activation must be one of {sorted(SCALE_ACTIVATIONS)}, "
                 f"got {scale_activation!r}."
             )
+        if affine_direction not in AFFINE_DIRECTIONS:
+            raise ValueError(
+                f"affine_direction must be one of {AFFINE_DIRECTIONS}, got {affine_direction!r}."
+            )
         self._scale_activation = scale_activation
+        self._affine_direction = affine_direction
         with tf.name_scope(name) as name:
             super().__init__(
                 shift_and_log_scale_fn,
@@ -88,18 +125,26 @@ class AffineCoupling(Coupling):
     def scale_activation(self):
         return self._scale_activation
 
+    @property
+    def affine_direction(self):
+        return self._affine_direction
+
     def _shift_and_log_scale(self, x_a, conditional_input):
         shift, h = self._call_fn(x_a, conditional_input)
         return shift, SCALE_ACTIVATIONS[self._scale_activation](h)
 
-    def _forward_and_log_det(self, x, conditional_input=None):
+    def _transform(self, x, conditional_input, scale_and_shift):
+        """`(x_a, x_b * exp(s) + t)` if `scale_and_shift`, else `(x_a, (x_b - t) * exp(-s))`."""
         x_a, x_b = self._split(x)
         shift, log_scale = self._shift_and_log_scale(x_a, conditional_input)
-        y_b = x_b * tf.exp(log_scale) + shift
-        return self._merge(x_a, y_b), self._sum_event(log_scale)
+        if scale_and_shift:
+            y_b, log_det = x_b * tf.exp(log_scale) + shift, self._sum_event(log_scale)
+        else:
+            y_b, log_det = (x_b - shift) * tf.exp(-log_scale), -self._sum_event(log_scale)
+        return self._merge(x_a, y_b), log_det
+
+    def _forward_and_log_det(self, x, conditional_input=None):
+        return self._transform(x, conditional_input, self._affine_direction == "forward")
 
     def _inverse_and_log_det(self, y, conditional_input=None):
-        y_a, y_b = self._split(y)
-        shift, log_scale = self._shift_and_log_scale(y_a, conditional_input)
-        x_b = (y_b - shift) * tf.exp(-log_scale)
-        return self._merge(y_a, x_b), -self._sum_event(log_scale)
+        return self._transform(y, conditional_input, self._affine_direction == "inverse")

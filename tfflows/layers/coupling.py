@@ -21,8 +21,8 @@ class Coupling(Flow):
     vector events `[D]` with a fully connected one. Either can take a
     conditional input (concatenated to the conditioner's input), as VFlow's
     `q(z | x)` and other conditional flows need. The conditioner's last layer
-    is zero-initialised, so with the default "tanh" scale a new coupling is
-    the identity.
+    is zero-initialised, so with the "tanh", "exp" or "atan" scale a new
+    coupling is the identity.
 
     Args:
       kind: "affine" (`bijectors.AffineCoupling`) or "additive".
@@ -32,7 +32,9 @@ class Coupling(Flow):
       kernel_size: first and last kernel size of the conv conditioner.
       num_masked: units the coupling conditions on, as in `tfb.RealNVP`
         (None: the first half; negative: the last units).
-      scale_activation: "tanh", "sigmoid" or "exp" (see `bijectors.AffineCoupling`).
+      scale_activation: "tanh", "sigmoid", "exp" or "atan" (see `bijectors.AffineCoupling`).
+      affine_direction: "forward" (latent to data) or "inverse" (data to latent,
+        GLF's section 3.1): the direction that computes `x_b * exp(s) + t`.
       conditional_channels: channels (conv) or size (dense) of the conditional
         input; 0 for an unconditional coupling.
       separate_networks, batch_norm: options of the dense conditioner (see
@@ -51,6 +53,7 @@ class Coupling(Flow):
         conditional_channels=0,
         separate_networks=False,
         batch_norm=False,
+        affine_direction="forward",
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -60,6 +63,8 @@ class Coupling(Flow):
             raise ValueError(f"network must be 'conv' or 'dense', got {network!r}.")
         if scale_activation not in bijectors.SCALE_ACTIVATIONS:
             raise ValueError(f"Unknown scale_activation {scale_activation!r}.")
+        if affine_direction not in bijectors.AFFINE_DIRECTIONS:
+            raise ValueError(f"Unknown affine_direction {affine_direction!r}.")
         self.kind = kind
         self.network = network
         self.hidden_units = hidden_units
@@ -67,6 +72,7 @@ class Coupling(Flow):
         self.kernel_size = int(kernel_size)
         self.num_masked = num_masked
         self.scale_activation = scale_activation
+        self.affine_direction = affine_direction
         self.conditional_channels = int(conditional_channels)
         if network == "conv" and (separate_networks or batch_norm):
             raise ValueError("separate_networks and batch_norm are options of the dense network.")
@@ -115,7 +121,7 @@ class Coupling(Flow):
         if self.kind == "additive":
             return bijectors.AdditiveCoupling(fn, self.num_masked, self.event_ndims)
         return bijectors.AffineCoupling(
-            fn, self.num_masked, self.event_ndims, self.scale_activation
+            fn, self.num_masked, self.event_ndims, self.scale_activation, self.affine_direction
         )
 
     def get_config(self):
@@ -131,4 +137,5 @@ class Coupling(Flow):
             "conditional_channels": self.conditional_channels,
             "separate_networks": self.separate_networks,
             "batch_norm": self.batch_norm,
+            "affine_direction": self.affine_direction,
         }

@@ -35,7 +35,8 @@ class RealNVP(FlowModel):
       num_blocks: number of blocks (two couplings each).
       hidden_units: width of the conditioners.
       num_hidden_layers: hidden layers per conditioner.
-      scale_activation: "tanh" (default), "sigmoid" or "exp".
+      scale_activation: "tanh" (default), "sigmoid", "exp" or "atan" (FrEIA's
+        soft clamp at 2, GLF's reference code; see `bijectors.AffineCoupling`).
       conditional_size: size of a conditional input vector, 0 if none.
       permutation_seed: seed of the fixed permutations.
       permute_every: "coupling" (Figure 1b) or "block" (the reference code's
@@ -45,6 +46,10 @@ class RealNVP(FlowModel):
       batch_norm: batch normalization in the coupling networks; train with
         `flow(x, training=True)` (the layer's call), since `log_prob` and
         `sample` run in inference mode.
+      affine_direction: "forward" or "inverse": the direction in which each
+        coupling computes `x_b * exp(s) + t`. "inverse" is GLF's section 3.1
+        (and FrEIA's `RNVPCouplingBlock`), which writes the flow's couplings
+        data to latent; "forward" (default) is TFP's `RealNVP`.
     """
 
     event_ndims = 1
@@ -61,6 +66,7 @@ class RealNVP(FlowModel):
         permute_every="coupling",
         separate_networks=False,
         batch_norm=False,
+        affine_direction="forward",
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -80,6 +86,7 @@ class RealNVP(FlowModel):
         self.permute_every = permute_every
         self.separate_networks = bool(separate_networks)
         self.batch_norm = bool(batch_norm)
+        self.affine_direction = affine_direction
         rng = np.random.default_rng(self.permutation_seed)
         # One entry per coupling: the permutation that follows it, or None.
         self.permutations = [
@@ -100,6 +107,7 @@ class RealNVP(FlowModel):
                 conditional_channels=conditional_size,
                 separate_networks=self.separate_networks,
                 batch_norm=self.batch_norm,
+                affine_direction=affine_direction,
                 name=f"coupling{i}",
                 dtype=self.dtype_policy,
             )
@@ -137,4 +145,5 @@ class RealNVP(FlowModel):
             "permute_every": self.permute_every,
             "separate_networks": self.separate_networks,
             "batch_norm": self.batch_norm,
+            "affine_direction": self.affine_direction,
         }

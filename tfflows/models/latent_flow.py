@@ -49,6 +49,11 @@ class LatentFlowAutoEncoder(GenerativeModel):
       flow_permute_every: "coupling" (a permutation after each coupling, the
         paper's Figure 1b) or "block" (one per block of two couplings, the
         authors' FrEIA flow); see `tfflows.layers.RealNVP`.
+      flow_scale_activation: the couplings' log-scale activation, "tanh" or
+        "atan" (FrEIA's soft clamp at 2, the authors' code); see
+        `tfflows.bijectors.AffineCoupling`.
+      flow_affine_direction: "forward" or "inverse" (section 3.1's couplings,
+        `x_b * exp(s) + t` from latent to noise, as FrEIA computes them).
       autoencoder_init_stddev: None for Keras' initialisers; a float `s` draws
         the auto-encoder's kernels from N(0, s^2) (the authors' code: 0.02).
       decoder_logit_scale: the decoder's image is sigmoid(scale * a) of its last
@@ -74,6 +79,8 @@ class LatentFlowAutoEncoder(GenerativeModel):
         flow_separate_networks=True,
         flow_batch_norm=True,
         flow_permute_every="coupling",
+        flow_scale_activation="tanh",
+        flow_affine_direction="forward",
         autoencoder_init_stddev=None,
         decoder_logit_scale=1.0,
         autoencoder_dtype=None,
@@ -93,6 +100,8 @@ class LatentFlowAutoEncoder(GenerativeModel):
         self.flow_separate_networks = bool(flow_separate_networks)
         self.flow_batch_norm = bool(flow_batch_norm)
         self.flow_permute_every = flow_permute_every
+        self.flow_scale_activation = flow_scale_activation
+        self.flow_affine_direction = flow_affine_direction
         self.autoencoder_init_stddev = (
             None if autoencoder_init_stddev is None else float(autoencoder_init_stddev)
         )
@@ -118,6 +127,8 @@ class LatentFlowAutoEncoder(GenerativeModel):
             separate_networks=self.flow_separate_networks,
             batch_norm=self.flow_batch_norm,
             permute_every=self.flow_permute_every,
+            scale_activation=self.flow_scale_activation,
+            affine_direction=self.flow_affine_direction,
             name="flow",
         )
 
@@ -171,6 +182,8 @@ class LatentFlowAutoEncoder(GenerativeModel):
             "flow_separate_networks": self.flow_separate_networks,
             "flow_batch_norm": self.flow_batch_norm,
             "flow_permute_every": self.flow_permute_every,
+            "flow_scale_activation": self.flow_scale_activation,
+            "flow_affine_direction": self.flow_affine_direction,
             "autoencoder_init_stddev": self.autoencoder_init_stddev,
             "decoder_logit_scale": self.decoder_logit_scale,
             "autoencoder_dtype": self.autoencoder_dtype,

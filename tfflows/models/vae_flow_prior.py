@@ -51,6 +51,11 @@ class VAEFlowPrior(LatentFlowAutoEncoder):
       flow_batch_norm: batch norm in the coupling networks (the authors' code).
       flow_permute_every: "coupling" (Figure 1b) or "block" (the authors' FrEIA
         layout: one permutation per block of two couplings).
+      flow_scale_activation: the couplings' log-scale `s = act(h)`: "tanh"
+        (default) or "atan" (FrEIA's soft clamp at 2, the authors' code).
+      flow_affine_direction: "inverse" computes section 3.1's coupling
+        `y_2 = z_2 exp(s(z_1)) + t(z_1)` from the latent z to the noise y, as
+        FrEIA does; "forward" (default) computes that form from noise to latent.
       autoencoder_init_stddev: None for Keras' initialisers, or `s` for N(0, s^2)
         auto-encoder kernels (the authors' code: 0.02).
       decoder_logit_scale: images are sigmoid(scale * a) of the decoder's last
@@ -80,6 +85,8 @@ class VAEFlowPrior(LatentFlowAutoEncoder):
         flow_separate_networks=True,
         flow_batch_norm=True,
         flow_permute_every="coupling",
+        flow_scale_activation="tanh",
+        flow_affine_direction="forward",
         autoencoder_init_stddev=None,
         decoder_logit_scale=1.0,
         autoencoder_dtype=None,
@@ -99,6 +106,8 @@ class VAEFlowPrior(LatentFlowAutoEncoder):
             flow_separate_networks=flow_separate_networks,
             flow_batch_norm=flow_batch_norm,
             flow_permute_every=flow_permute_every,
+            flow_scale_activation=flow_scale_activation,
+            flow_affine_direction=flow_affine_direction,
             autoencoder_init_stddev=autoencoder_init_stddev,
             decoder_logit_scale=decoder_logit_scale,
             autoencoder_dtype=autoencoder_dtype,
