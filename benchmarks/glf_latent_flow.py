@@ -34,7 +34,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from benchmarks import glf_mnist  # noqa: E402
+from benchmarks import glf_evaluation  # noqa: E402
 from tfflows import data, layers, models  # noqa: E402
 from tfflows.layers import RealNVP  # noqa: E402
 from tfflows.metrics import feature_statistics  # noqa: E402
@@ -74,8 +74,8 @@ def parse_args(argv=None):
     p.add_argument(
         "--num_images", type=int, default=None, help="first N images of each split (all)"
     )
-    glf_mnist.add_fid_arguments(p, num_fid_samples=0)
-    p.add_argument("--protocol", choices=sorted(glf_mnist.PROTOCOLS), default="standard")
+    glf_evaluation.add_fid_arguments(p, num_fid_samples=0)
+    p.add_argument("--protocol", choices=sorted(glf_evaluation.PROTOCOLS), default="standard")
     p.add_argument(
         "--fid_cache", default=None, help=".npz caching the test images' Inception statistics"
     )
@@ -196,21 +196,23 @@ def main(argv=None):
         if args.num_fid_samples:
             if real is None:
                 real = feature_statistics(
-                    glf_mnist.test_arrays(args.data_dir, args.num_fid_real),
+                    glf_evaluation.test_arrays(args.data_dir, args.num_fid_real),
                     cache_path=args.fid_cache,
                     batch_size=args.fid_batch_size,
                     verbose=False,
                 )
-            seeds = glf_mnist.draw_seeds(args.seed, args.fid_draws)
-            draws = glf_mnist.fid_draws(FlowSampler(glf, flow), real, args.protocol, seeds, args)
+            seeds = glf_evaluation.draw_seeds(args.seed, args.fid_draws)
+            draws = glf_evaluation.fid_draws(
+                FlowSampler(glf, flow), real, args.protocol, seeds, args
+            )
             row["fid"], row["fid_draws"] = draws["values"][0], draws
         rows[name] = row
         print(name, json.dumps(row["final"]), row.get("fid_draws", ""), flush=True)
     result = {
         "weights": args.weights,
         "autoencoder_dtype": args.autoencoder_dtype,
-        "test_reconstruction_mse": glf_mnist.reconstruction_mse(
-            glf, glf_mnist.test_arrays(args.data_dir, args.num_images)
+        "test_reconstruction_mse": glf_evaluation.reconstruction_mse(
+            glf, glf_evaluation.test_arrays(args.data_dir, args.num_images)
         ),
         "epochs": args.epochs,
         "lr_halve_after": list(args.lr_halve_after),

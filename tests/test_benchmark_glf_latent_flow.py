@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from benchmarks import glf_latent_flow, glf_mnist
+from benchmarks import glf_evaluation, glf_latent_flow, glf_mnist
 
 
 def test_variants_are_scored_on_the_saved_glfs_draws(shared_data_dir, inception_weights, tmp_path):
@@ -58,6 +58,8 @@ def test_variants_are_scored_on_the_saved_glfs_draws(shared_data_dir, inception_
     )
     assert block["fid_draws"]["values"] != joint["fid_draws"]["values"]
     assert result["test_reconstruction_mse"] == pytest.approx(
-        glf_mnist.reconstruction_mse(glf, glf_mnist.test_arrays(shared_data_dir / "mnist", 600)),
+        glf_evaluation.reconstruction_mse(
+            glf, glf_evaluation.test_arrays(shared_data_dir / "mnist", 600)
+        ),
         rel=1e-6,
     )
