@@ -48,7 +48,7 @@ PROTOCOLS = {
 
 
 def add_fid_arguments(p, num_fid_samples):
-    """The flags `fid_draws` reads (this script's and `glf_latent_flow.py`'s)."""
+    """The flags `fid_draws` reads (`glf_mnist.py`'s and `glf_latent_flow.py`'s)."""
     p.add_argument("--num_fid_samples", type=int, default=num_fid_samples)
     p.add_argument("--num_fid_real", type=int, default=10000, help="test images for FID")
     p.add_argument("--fid_batch_size", type=int, default=100)
