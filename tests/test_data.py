@@ -1,4 +1,4 @@
-"""Tests of tfflows.data: IDX files, the offline builders, TFDS paths and preprocessing."""
+"""Tests of tfflows.data: IDX files, the offline builders, splits, TFDS paths, preprocessing."""
 
 import gzip
 import os
@@ -31,6 +31,23 @@ def _write_idx(path, array):
     header += np.asarray(array.shape, ">i4").tobytes()
     with gzip.open(path, "wb") as f:
         f.write(header + array.tobytes())
+
+
+def write_idx_dir(directory, num_train=20, num_test=5, first=0):
+    """Generated IDX files: image i of a file has pixel (0, 0) = first + i, label i % 10."""
+    os.makedirs(directory, exist_ok=True)
+    for split, count in (("train", num_train), ("test", num_test)):
+        images = np.zeros((count, 28, 28), np.uint8)
+        images[:, 0, 0] = first + np.arange(count)
+        images_file, labels_file = data.IDX_FILES[split]
+        _write_idx(pathlib.Path(directory) / images_file, images)
+        _write_idx(pathlib.Path(directory) / labels_file, (np.arange(count) % 10).astype(np.uint8))
+    return directory
+
+
+def served(name, split, **kwargs):
+    """Sorted pixel-(0, 0) values of the images `load` serves (the ids of `write_idx_dir`)."""
+    return sorted(int(x[0, 0, 0]) for x in data.load(name, split, **kwargs).as_numpy_iterator())
 
 
 @pytest.fixture(scope="module")
@@ -78,8 +95,10 @@ def test_offline_mnist_through_load_and_tfds(tiny_idx_dir, tmp_path, shared_data
     got = sorted((lab, img.tobytes()) for img, lab in zip(images, labels))
     want = sorted((lab, img.tobytes()) for img, lab in zip(expected_images[:7], expected_labels))
     assert got == want and images[0].shape == (28, 28, 1) and images[0].dtype == np.uint8
-    # Plain tfds.load sees the registered builder and the prepared records.
-    assert len(tfds.load("mnist_idx", split="train", data_dir=str(tmp_path))) == 12
+    # Plain tfds.load sees the registered builder and the prepared records; the last of
+    # the 12 training images is the validation split.
+    assert len(tfds.load("mnist_idx", split="train", data_dir=str(tmp_path))) == 11
+    assert len(tfds.load("mnist_idx", split="validation", data_dir=str(tmp_path))) == 1
 
 
 def test_data_dir_holding_idx_files_is_read_offline(tiny_idx_dir):
@@ -100,16 +119,20 @@ def test_digits_builder_splits_levels_and_labels(digits_dir):
     train = list(data.load("digits", "train", data_dir=digits_dir, with_labels=True)
                  .as_numpy_iterator())  # fmt: skip
     test = list(tfds.load("digits", split="test", data_dir=digits_dir).as_numpy_iterator())
-    assert (len(train), len(test)) == (1437, 360)
+    validation = list(data.load("digits", "validation", data_dir=digits_dir).as_numpy_iterator())
+    assert (len(train), len(validation), len(test)) == (1294, 143, 360)
     images = np.stack([img for img, _ in train])
-    assert images.shape == (1437, 8, 8, 1) and images.dtype == np.uint8
+    assert images.shape == (1294, 8, 8, 1) and images.dtype == np.uint8
     levels = np.round(np.arange(17) * 255 / 16).astype(np.uint8)
     assert set(np.unique(images)) <= set(levels) and images.max() == 255
     bunch = load_digits()  # the split is fixed, in scikit-learn's order
     arrays, labels = data.digits_arrays("train")
     got = sorted((int(lab), img.tobytes()) for img, lab in train)
     assert got == sorted((int(lab), img.tobytes()) for img, lab in zip(arrays, labels))
-    np.testing.assert_array_equal(labels, bunch.target[:1437])
+    np.testing.assert_array_equal(labels, bunch.target[:1294])
+    held_out = data.digits_arrays("validation")[0]  # the last 143 of the first 1,437
+    np.testing.assert_array_equal(held_out, np.round(bunch.images[1294:1437] * 255 / 16)[..., None])
+    assert sorted(v.tobytes() for v in validation) == sorted(v.tobytes() for v in held_out)
 
 
 def test_load_options_shapes_dtypes_and_determinism(digits_dir):
@@ -136,10 +159,12 @@ def test_load_options_shapes_dtypes_and_determinism(digits_dir):
 
 
 def test_mock_tfds_paths_mnist_cifar_celeb_a():
-    with tfds.testing.mock_data(num_examples=6):
-        mnist = next(iter(data.load("mnist", "train", batch_size=3, pad_to=32, scale="centered")))
-        cifar = next(iter(data.load("cifar10", "test", batch_size=2, with_labels=True)))
-        celeb = next(iter(data.load("celeb_a", "train", batch_size=2)))
+    with tfds.testing.mock_data(num_examples=6):  # download=True: mocked, nothing fetched
+        mnist = next(iter(data.load("mnist", "train", download=True, batch_size=3, pad_to=32,
+                                    scale="centered")))  # fmt: skip
+        cifar = next(iter(data.load("cifar10", "validation", batch_size=2, with_labels=True,
+                                    download=True)))  # fmt: skip
+        celeb = next(iter(data.load("celeb_a", "train", batch_size=2, download=True)))
     assert mnist.shape == (3, 32, 32, 1) and mnist.dtype == tf.float32
     assert float(tf.reduce_min(mnist)) >= -0.5 and float(tf.reduce_max(mnist)) < 0.5
     assert cifar[0].shape == (2, 32, 32, 3) and cifar[0].dtype == tf.uint8
@@ -156,6 +181,69 @@ def test_dataset_fn_for_distribution_strategies(digits_dir):
     strategy = tf.distribute.OneDeviceStrategy("/cpu:0")
     batch = next(iter(strategy.distribute_datasets_from_function(fn)))
     assert batch.shape == (8, 8, 8, 1)
+
+
+def test_validation_size_rule():
+    sizes = [data.validation_size(n) for n in (60000, 50000, 1437, 20, 12, 2, 1, 0)]
+    assert sizes == [5000, 5000, 143, 2, 1, 1, 0, 0]
+
+
+def test_idx_splits_carve_validation_from_the_end_of_train(tmp_path):
+    source = write_idx_dir(tmp_path / "idx", num_train=30, num_test=5)
+    kwargs = dict(data_dir=str(tmp_path / "tfds"), manual_dir=str(source))
+    assert served("mnist", "train", **kwargs) == list(range(27))
+    assert served("mnist", "validation", **kwargs) == [27, 28, 29]  # the file's last 10%
+    assert served("mnist", "test", **kwargs) == list(range(5))
+    assert served("mnist", "train+validation", **kwargs) == list(range(30))
+    assert set(served("mnist", "train[:4]", **kwargs)) < set(range(27))  # slices of train
+    sizes = {s: data.split_size("mnist", s, **kwargs) for s in ("train", "validation", "test")}
+    assert sizes == {"train": 27, "validation": 3, "test": 5}
+    assert data.split_size("mnist", "train[:4]", **kwargs) == 4
+    images, labels = data.read_idx_split(source, "validation")
+    assert images[:, 0, 0, 0].tolist() == [27, 28, 29] and labels.tolist() == [7, 8, 9]
+    with pytest.raises(ValueError, match="'valid'"):
+        data.read_idx_split(source, "valid")
+
+
+def test_validation_shards_after_the_carve_out(digits_dir):
+    """Each pipeline's shard of `validation` is a part of it: together exactly the 143."""
+
+    def images(ds):
+        return [x.tobytes() for x in ds.unbatch().as_numpy_iterator()]
+
+    whole = sorted(images(data.load("digits", "validation", data_dir=digits_dir, batch_size=64)))
+    train = set(images(data.load("digits", "train", data_dir=digits_dir, batch_size=64)))
+    fn = data.dataset_fn("digits", "validation", global_batch_size=8, data_dir=digits_dir)
+    shards = [images(fn(tf.distribute.InputContext(2, i, 2))) for i in range(2)]
+    assert sorted(shards[0] + shards[1]) == whole and len(whole) == 143
+    assert not set(whole) & train  # training never sees a validation image
+    assert data.split_size("digits", "validation", digits_dir) == 143
+
+
+class _Split:
+    def __init__(self, num_examples):
+        self.num_examples = num_examples
+
+
+def test_resolve_split_for_sets_without_a_validation_split():
+    mnist = {"train": _Split(60000), "test": _Split(10000)}
+    resolved = {s: data.resolve_split(s, mnist) for s in (
+        "train", "validation", "test", "train[:10%]", "validation[-10:]", "train+validation",
+        "train[:100]")}  # fmt: skip
+    assert resolved == {
+        "train": "train[0:55000]",
+        "validation": "train[55000:60000]",
+        "test": "test[0:10000]",
+        "train[:10%]": "train[0:5500]",
+        "validation[-10:]": "train[59990:60000]",
+        "train+validation": "train[0:55000]+train[55000:60000]",
+        "train[:100]": "train[0:100]",
+    }
+    celeb_a = {"train": _Split(9), "validation": _Split(3), "test": _Split(3)}
+    assert data.resolve_split("validation[:2]", celeb_a) == "validation[:2]"  # its own
+    assert data.resolve_split("validation", {}) == "validation"  # splits unknown (mocked)
+    with pytest.raises(ValueError, match="train\\[:70000\\]|70000"):
+        data.resolve_split("train[:70000]", mnist)
 
 
 def test_reduce_bits_pad_and_uniform_dequantize():

@@ -11,22 +11,33 @@ bitmap, an integer `v` in 0..16 (17 levels). It is stored as uint8
 8-bit range as on MNIST; note the data only occupy 17 of the 256 bins, so bits/dim on
 `digits` is not comparable with MNIST numbers.
 
-Splits (fixed, not shuffled, so the writers of the test part are mostly unseen):
-`train` = the first 1,437 images (80 %), `test` = the last 360 — the sizes of
+Splits (fixed, not shuffled, so the writers of the test part are mostly unseen): of the
+first 1,437 images (80 %), `train` = the first 1,294 and `validation` = the last 143
+(`tfflows.data.splits.validation_size`); `test` = the last 360 images — the sizes of
 `sklearn.model_selection.train_test_split(test_size=0.2)`.
 """
 
 import numpy as np
 import tensorflow_datasets as tfds
 
+from tfflows.data.splits import validation_size
+
 __all__ = ["Digits", "digits_arrays", "DIGITS_SPLITS"]
 
 # Split name -> slice of the 1,797 images in scikit-learn's order.
-DIGITS_SPLITS = {"train": slice(0, 1437), "test": slice(1437, 1797)}
+_TRAIN, _ALL = 1437, 1797
+_VALIDATION_START = _TRAIN - validation_size(_TRAIN)
+DIGITS_SPLITS = {
+    "train": slice(0, _VALIDATION_START),
+    "validation": slice(_VALIDATION_START, _TRAIN),
+    "test": slice(_TRAIN, _ALL),
+}
 
 
 def digits_arrays(split="train"):
     """Returns `(images [N, 8, 8, 1] uint8, labels [N] int64)` of a `digits` split."""
+    if split not in DIGITS_SPLITS:
+        raise ValueError(f"split must be one of {tuple(DIGITS_SPLITS)}, got {split!r}.")
     from sklearn.datasets import load_digits  # imported here: scikit-learn is slow to import
 
     bunch = load_digits()
@@ -38,8 +49,11 @@ def digits_arrays(split="train"):
 class Digits(tfds.core.GeneratorBasedBuilder):
     """TFDS builder `digits` (no download; see the module docstring for levels and splits)."""
 
-    VERSION = tfds.core.Version("1.0.0")
-    RELEASE_NOTES = {"1.0.0": "scikit-learn's load_digits, levels 0..16 -> round(v*255/16)."}
+    VERSION = tfds.core.Version("2.0.0")
+    RELEASE_NOTES = {
+        "1.0.0": "scikit-learn's load_digits, levels 0..16 -> round(v*255/16).",
+        "2.0.0": "A validation split: the last 143 of the 1,437 training images.",
+    }
 
     def _info(self):
         return self.dataset_info_from_configs(

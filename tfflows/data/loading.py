@@ -6,19 +6,25 @@ Fashion-MNIST come from their original IDX `.gz` files in a directory the caller
 (`manual_dir`, or a `data_dir` that holds them), through the registered builders
 `mnist_idx` / `fashion_mnist_idx`; `digits` needs no file at all.
 
+Splits: `train`, `validation` and `test` (and TFDS slices of them, `"train[:100]"`,
+`"train+validation"`, ...). `validation` is held out of the published training split and
+`train` is the rest (`tfflows.data.splits`: the last 5,000 of MNIST's 60,000); choose
+models on `validation`, report on `test`. `split_size` counts a split's images.
+
+Missing data fails at once (`check_available`): nothing is downloaded unless
+`download=True` asks TFDS to (with its progress bar), and no directory is created.
+
 For `tf.distribute`, `dataset_fn` returns the function that
 `strategy.distribute_datasets_from_function` wants: each input pipeline reads its own
 shard and batches with the per-replica batch size.
 """
 
-import os
-
 import tensorflow as tf
 import tensorflow_datasets as tfds
 
 from tfflows.data import digits as _digits  # noqa: F401  (registers the `digits` builder)
+from tfflows.data.availability import check_available, idx_dir_of
 from tfflows.data.dequantization import uniform_dequantize
-from tfflows.data.idx import IDX_FILES
 from tfflows.data.preprocessing import (
     SCALES,
     center_crop_resize,
@@ -26,17 +32,12 @@ from tfflows.data.preprocessing import (
     reduce_bits,
     scale_images,
 )
+from tfflows.data.splits import resolve_split
 
-__all__ = ["load", "dataset_fn", "resolve_builder_name", "NAMES"]
+__all__ = ["dataset_fn", "load", "resolve_builder_name", "split_size"]
 
-NAMES = ("digits", "mnist", "fashion_mnist", "cifar10", "celeb_a")
 _OFFLINE_BUILDERS = {"mnist": "mnist_idx", "fashion_mnist": "fashion_mnist_idx"}
-
-
-def _holds_idx_files(directory):
-    return directory is not None and all(
-        os.path.exists(os.path.join(directory, f)) for f in sum(IDX_FILES.values(), ())
-    )
+_LOCAL_BUILDERS = ("digits", *_OFFLINE_BUILDERS.values())  # prepared here, nothing downloaded
 
 
 def resolve_builder_name(name, data_dir=None, manual_dir=None):
@@ -47,11 +48,30 @@ def resolve_builder_name(name, data_dir=None, manual_dir=None):
     offline builders; everything else goes to TFDS by its own name.
     """
     if name in _OFFLINE_BUILDERS:
-        if manual_dir is None and _holds_idx_files(data_dir):
-            manual_dir, data_dir = data_dir, None
-        if manual_dir is not None:
-            return _OFFLINE_BUILDERS[name], data_dir, manual_dir
+        idx_dir = idx_dir_of(data_dir, manual_dir)
+        if idx_dir is not None:
+            return _OFFLINE_BUILDERS[name], (data_dir if manual_dir else None), idx_dir
     return name, data_dir, manual_dir
+
+
+def _prepared_builder(name, data_dir, manual_dir, download):
+    """The TFDS builder of `name`, prepared; raises at once if its data is missing."""
+    check_available(name, data_dir, manual_dir=manual_dir, download=download)
+    tfds_name, data_dir, manual_dir = resolve_builder_name(name, data_dir, manual_dir)
+    builder = tfds.builder(tfds_name, data_dir=data_dir)
+    if tfds_name in _LOCAL_BUILDERS or download:
+        config = tfds.download.DownloadConfig(manual_dir=manual_dir)
+        builder.download_and_prepare(download_config=config)
+        if tfds_name in _LOCAL_BUILDERS:  # re-read: a changed source may have rebuilt it
+            builder = tfds.builder(tfds_name, data_dir=data_dir)
+    return builder
+
+
+def split_size(name, split, data_dir=None, *, manual_dir=None, download=False):
+    """Number of images in `split` of `name` (arguments as `load`), e.g. 5000 for MNIST's
+    `"validation"`."""
+    builder = _prepared_builder(name, data_dir, manual_dir, download)
+    return int(builder.info.splits[resolve_split(split, builder.info.splits)].num_examples)
 
 
 def load(
@@ -60,6 +80,7 @@ def load(
     *,
     data_dir=None,
     manual_dir=None,
+    download=False,
     with_labels=False,
     batch_size=None,
     shuffle=False,
@@ -80,11 +101,15 @@ def load(
 
     Args:
       name: one of `NAMES`, or any TFDS image data set with an `image` feature.
-      split: a TFDS split string (`"train"`, `"test"`, `"train[:90%]"`, ...).
+      split: `"train"`, `"validation"`, `"test"` or a TFDS split string over them
+        (`"train[:90%]"`, `"train+validation"`, ...); `train` excludes `validation`
+        (see the module docstring).
       data_dir: TFDS's directory of prepared data (None: TFDS's default). For
         `mnist`/`fashion_mnist` a directory holding the IDX `.gz` files is also accepted.
       manual_dir: directory with the original MNIST/Fashion-MNIST IDX `.gz` files, for
         machines without internet.
+      download: let TFDS download and prepare a data set that is not there yet. False:
+        missing data raises `DataNotFoundError` at once, naming what is missing.
       with_labels: yield `(image, label)` instead of `image`.
       batch_size: batch size (per input pipeline when `input_context` is given); None
         for unbatched elements.
@@ -110,23 +135,24 @@ def load(
       A `tf.data.Dataset` of images `[H, W, C]` (batched: `[B, H, W, C]`), uint8 unless
       `scale`/`dequantize` asks for float32, and int64 labels if `with_labels`.
       CelebA is centre-cropped to 160x160 and resized to 64x64 (the GLF protocol).
+
+    Raises:
+      DataNotFoundError: no data where `data_dir`/`manual_dir` point (and not `download`).
+      ValueError: a damaged IDX file (named), an unknown name or split.
     """
     if scale is not None and scale not in SCALES:
         raise ValueError(f"scale must be None or one of {SCALES}, got {scale!r}.")
     if dequantize and scale is None:
         scale = "centered"
-    tfds_name, data_dir, manual_dir = resolve_builder_name(name, data_dir, manual_dir)
-    download_config = tfds.download.DownloadConfig(manual_dir=manual_dir)
-    ds = tfds.load(
-        tfds_name,
-        split=split,
-        data_dir=data_dir,
+    builder = _prepared_builder(name, data_dir, manual_dir, download)
+    ds = builder.as_dataset(
+        split=resolve_split(split, builder.info.splits),
         shuffle_files=shuffle,
         read_config=tfds.ReadConfig(shuffle_seed=seed),
-        download_and_prepare_kwargs={"download_config": download_config},
     )
     if input_context is not None and input_context.num_input_pipelines > 1:
-        # Element-wise sharding: works for sets stored in a single file too.
+        # Element-wise sharding, after the validation carve-out (a split of its own):
+        # works for sets stored in a single file too.
         ds = ds.shard(input_context.num_input_pipelines, input_context.input_pipeline_id)
 
     def integer_image(example):
