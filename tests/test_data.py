@@ -244,6 +244,8 @@ def test_resolve_split_for_sets_without_a_validation_split():
     assert data.resolve_split("validation", {}) == "validation"  # splits unknown (mocked)
     with pytest.raises(ValueError, match="train\\[:70000\\]|70000"):
         data.resolve_split("train[:70000]", mnist)
+    with pytest.raises(ValueError, match="'train\\[:2shard\\]'"):
+        data.resolve_split("train[:2shard]", mnist)
 
 
 def test_reduce_bits_pad_and_uniform_dequantize():

@@ -59,8 +59,16 @@ def resolve_split(split, split_infos):
     sizes = {name: _Size(info.num_examples) for name, info in split_infos.items()}
     sizes["train"] = _Size(num_train - held_out)
     sizes["validation"] = _Size(held_out)
+    instruction = tfds.core.ReadInstruction.from_spec(split)
+    try:
+        absolute = instruction.to_absolute(sizes)
+    except AttributeError:  # `_Size` has no shards
+        raise ValueError(
+            f"split {split!r}: shard slices need a stored split, and train and validation "
+            "are carved from one here."
+        ) from None
     parts = []
-    for part in tfds.core.ReadInstruction.from_spec(split).to_absolute(sizes):
+    for part in absolute:
         start = part.from_ or 0
         stop = sizes[part.splitname].num_examples if part.to is None else part.to
         name, offset = part.splitname, 0
