@@ -274,6 +274,15 @@ CASES = [
     Case("affine_tanh_img", _affine(IMG, None, "tanh", 8), IMG, 3),
     Case("affine_sigmoid_img_neg", _affine(IMG_DEEP, -1, "sigmoid", 9), IMG_DEEP, 3),
     Case("affine_exp_img_cond", _affine(IMG, 1, "exp", 10, cond_ch=3), IMG, 3, (4, 4, 3)),
+    # Glow's coupling and prior scales with bounded sampling-direction factors.
+    Case("affine_contracting_img", _affine(IMG_DEEP, None, "contracting", 20), IMG_DEEP, 3),
+    Case(
+        "affine_capped_exp_img_cond",
+        _affine(IMG, 1, "capped_exp", 21, cond_ch=3),
+        IMG,
+        3,
+        (4, 4, 3),
+    ),
     Case("affine_tanh_vec_cond", _affine(VEC, -3, "tanh", 11, cond_ch=4), VEC, 1, (4,)),
     # GLF's section 3.1 / FrEIA couplings: `x_b exp(s) + t` data to latent, atan clamp.
     Case("affine_atan_vec_inverse", _affine(VEC, -2, "atan", 18, direction="inverse"), VEC, 1),

@@ -6,6 +6,8 @@ Squeeze shapes and distributions, conditional inputs (direct, routed through
 matrices of `InvertibleConv1x1`. Shared helpers are in `test_bijectors.py`.
 """
 
+import math
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -570,3 +572,27 @@ def test_flow_chain_equals_tfp_chain_and_runs_each_network_once_in_eager_mode():
     )
     assert chain.forward_event_shape([4, 4, 2]) == [4, 4, 2]
     assert chain.inverse_event_shape_tensor([4, 4, 2]).numpy().tolist() == [4, 4, 2]
+
+
+@pytest.mark.parametrize(
+    "activation, low, high",
+    [("contracting", math.exp(-3.0), 1.0), ("capped_exp", 0.0, math.exp(5.0))],
+)
+def test_sampling_scale_stays_bounded_whatever_the_network_outputs(activation, low, high):
+    """The latent-to-data factor of the scales Glow's couplings and priors sample through."""
+    h = tf.constant([-1e4, -90.0, -5.0, -2.0, 0.0, 2.0, 5.0, 90.0, 1e4], tf.float32)
+    x = tf.ones([9, 2])
+
+    def fn(x_a):
+        return tf.zeros_like(x_a), tf.reshape(h, [9, 1])
+
+    coupling = fb.AffineCoupling(fn, num_masked=1, scale_activation=activation)
+    factor = coupling.forward(x)[:, 1].numpy()
+    assert np.all(np.isfinite(factor)), factor
+    assert np.all(factor >= low * (1 - 1e-6)) and np.all(factor <= high * (1 + 1e-6)), factor
+    # Near Glow's sigmoid(h + 2) for h in -2..2, and exp(h) for h in -5..0.
+    if activation == "contracting":
+        reference, moderate = tf.sigmoid(h + 2.0), slice(3, 6)
+    else:
+        reference, moderate = tf.exp(h), slice(2, 5)
+    np.testing.assert_allclose(factor[moderate], reference.numpy()[moderate], rtol=0.02)

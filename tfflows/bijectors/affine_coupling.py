@@ -10,6 +10,10 @@ __all__ = ["AffineCoupling", "AFFINE_DIRECTIONS", "SCALE_ACTIVATIONS"]
 # trains (`RNVPCouplingBlock(clamp=2.0)`): `s = 2 * 0.636 * atan(h)`, 0.636 ~ 2 / pi.
 ATAN_CLAMP = 2.0
 ATAN_FACTOR = 0.636
+# The floor of the "contracting" scale's log: factors in (e^-3, 1].
+CONTRACTING_FLOOR = 3.0
+# The cap of the "capped_exp" scale's log: factors in (0, e^5).
+EXP_CAP = 5.0
 
 
 def _log_scale_exp(h):
@@ -30,11 +34,25 @@ def _log_scale_atan(h):
     return ATAN_CLAMP * ATAN_FACTOR * tf.atan(h)
 
 
+def _log_scale_capped_exp(h):
+    # h soft-capped at c: c - softplus(c - h) ~ h below c - 2, never above c.
+    return EXP_CAP - tf.nn.softplus(EXP_CAP - h)
+
+
+def _log_scale_contracting(h):
+    # log sigmoid(h + 2) = -softplus(-(h + 2)), soft-floored at -c by c * tanh(. / c):
+    # ~Glow's sigmoid where it is above e^-1, and never below e^-c.
+    c = CONTRACTING_FLOOR
+    return -c * tf.tanh(tf.nn.softplus(-(h + 2.0)) / c)
+
+
 SCALE_ACTIVATIONS = {
     "exp": _log_scale_exp,
     "tanh": _log_scale_tanh,
     "sigmoid": _log_scale_sigmoid,
     "atan": _log_scale_atan,
+    "contracting": _log_scale_contracting,
+    "capped_exp": _log_scale_capped_exp,
 }
 
 # The direction in which the coupling computes `x_b * exp(s) + t`.
@@ -70,16 +88,30 @@ class AffineCoupling(Coupling):
         zero-initialised last layer starts the flow as the identity.
       - "sigmoid": Glow's `sigmoid(h + 2)` applied in the data-to-latent
         direction (`x_b = (y_b - t) * sigmoid(h + 2)`); not the identity at `h = 0`.
-      - "exp": `s = h`, unbounded (Glow's learned prior at a split).
+      - "exp": `s = h`, unbounded (Glow's learned prior at a split; "capped_exp"
+        is the bounded form `MultiScaleFlow` uses).
       - "atan": `s = 2 * 0.636 * atan(h)`, FrEIA 0.2's soft clamp at 2
         (`clamp * 0.636 * atan(h)`, 0.636 ~ 2/pi), which GLF's reference code
         trains: `exp(-2) < scale < exp(2)`, the identity when `h = 0`.
+      - "contracting": Glow's `sigmoid(h + 2)` as the latent-to-data factor,
+        its log soft-floored at -3: `s = -3 tanh(softplus(-(h + 2)) / 3)`, so
+        `exp(-3) < scale <= 1`. With the default direction the sampling
+        direction never enlarges `x_b` (`|y_b| <= |x_b| + |t|` whatever the
+        network outputs), and the density direction enlarges it by at most
+        `e^3`, which keeps training from running away as an unbounded
+        `1 / sigmoid` does. Near Glow's sigmoid for `scale > e^-1`
+        (0.881 against sigmoid(2) = 0.881 at `h = 0`).
+      - "capped_exp": `s = 5 - softplus(5 - h)`, "exp" soft-capped at
+        `exp(5)`: within 0.007 of `h` below `h = 0`, unbounded below (a prior
+        may be as sharp as the data allow, e.g. on padding), never above
+        `e^5` (a multi-scale flow's learned priors).
 
     Args:
       shift_and_log_scale_fn: callable `x_a -> (t, h)`, both shaped like `x_b`.
       num_masked: see `Coupling`.
       event_ndims: 1 for vector events `[D]`, 3 for image events `[H, W, C]`.
-      scale_activation: "tanh", "sigmoid", "exp" or "atan".
+      scale_activation: "tanh", "sigmoid", "exp", "atan", "contracting" or
+        "capped_exp".
       affine_direction: "forward" or "inverse", the direction that computes
         `x_b * exp(s) + t` (see above).
     """

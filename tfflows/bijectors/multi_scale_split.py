@@ -18,7 +18,7 @@ class MultiScaleSplit(OnePassBijector):
     channels are factored out and the other half continues through the deeper
     levels (`bijector`). The factored-out half's learned conditional prior
     (Glow, section 3: `z2 ~ N(mu(z1), sigma(z1))`) is an `AffineCoupling` with
-    `scale_activation="exp"` placed after this bijector in the latent-to-data
+    `scale_activation="capped_exp"` placed after this bijector in the latent-to-data
     direction: `z2 = mu(z1) + sigma(z1) * eps2`, `eps2 ~ N(0, I)`. Keeping the
     latent the shape of the event makes the whole multi-scale flow one bijector
     from `N(0, I)` on `[H, W, C]` to images `[H, W, C]`.

@@ -32,7 +32,7 @@ class Coupling(Flow):
       kernel_size: first and last kernel size of the conv conditioner.
       num_masked: units the coupling conditions on, as in `tfb.RealNVP`
         (None: the first half; negative: the last units).
-      scale_activation: "tanh", "sigmoid", "exp" or "atan" (see `bijectors.AffineCoupling`).
+      scale_activation: one of `bijectors.SCALE_ACTIVATIONS` (see `bijectors.AffineCoupling`).
       affine_direction: "forward" (latent to data) or "inverse" (data to latent,
         GLF's section 3.1): the direction that computes `x_b * exp(s) + t`.
       conditional_channels: channels (conv) or size (dense) of the conditional

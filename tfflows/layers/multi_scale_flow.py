@@ -18,13 +18,27 @@ class MultiScaleFlow(FlowModel):
     Data-to-latent, level by level: squeeze `[h, w, c] -> [h/2, w/2, 4c]`,
     K steps of actnorm -> 1x1 conv -> coupling, then split the channels in
     half: `z2` is factored out with Glow's learned conditional prior
-    `N(mu(z1), exp(logs(z1)))` (a zero-initialised 3x3 conv of `z1`) and `z1`
+    `N(mu(z1), sigma(z1)^2)` (a zero-initialised 3x3 conv of `z1`) and `z1`
     continues to the next level; the last level has no split. The prior is an
-    exp-scaled affine coupling onto standard normal noise (see
-    `bijectors.MultiScaleSplit`), so the whole flow is one bijector whose
-    latent has the shape of the image and a standard normal base:
+    affine coupling onto standard normal noise (see `bijectors.MultiScaleSplit`),
+    so the whole flow is one bijector whose latent has the shape of the image
+    and a standard normal base:
 
       log p(x) = log N(z; 0, I) + log|det dz/dx|.
+
+    Finite samples by construction. Sampling runs latent to data, and there
+    no scale grows with the sample. The couplings' "contracting" scale (the
+    `Glow` model's) multiplies `x_b` by `sigmoid(h + 2)` floored at `e^-3`,
+    a factor in (0.05, 1], so `|y_b| <= |x_b| + |t|` whatever the network
+    outputs ("tanh" bounds the factor by `e`, additive couplings have none);
+    the priors at the splits scale their noise by at most `e^5` ("capped_exp").
+    What is left are the actnorms, the 1x1 convolutions and the networks'
+    shifts, whose gains are set by the weights and not by the sample, so
+    `T * eps` (`0 <= T <= 1`) reaches the image through a map of bounded
+    gain. Glow's own code divides by `sigmoid(h + 2)` when sampling (a
+    factor that a network output of -90 makes infinite) and scales its priors
+    by an unbounded `exp`: after 300 steps on MNIST (32x32, the small preset)
+    that gave 617 non-finite images of 1,000 at T = 1, and 111 at T = 0.7.
 
     With `squeeze=False` and `num_levels=1` this is K steps at the input
     resolution, the flow-decoder VAE's pixel-space Glow layer (it needs at
@@ -39,7 +53,8 @@ class MultiScaleFlow(FlowModel):
       num_steps: K, steps per level.
       hidden_units: width of the coupling networks (Glow: 512).
       coupling: "affine" or "additive".
-      scale_activation: scale of the affine couplings ("tanh", "sigmoid", "exp").
+      scale_activation: scale of the affine couplings ("tanh", "contracting",
+        "sigmoid", "exp", ...; see `bijectors.AffineCoupling`).
       kernel_size: first and last kernel of the coupling networks.
       squeeze: squeeze at the start of every level.
       split: factor out half of the channels after every level but the last.
@@ -114,7 +129,9 @@ class MultiScaleFlow(FlowModel):
                         hidden_units=None,
                         kernel_size=kernel_size,
                         num_masked=kept,
-                        scale_activation="exp",
+                        # z2 = eps2 * sigma + mu, sigma below e^5 whatever the
+                        # network outputs (Glow's unbounded exp overflows).
+                        scale_activation="capped_exp",
                         conditional_channels=0 if cond is None else cond[-1],
                         name=f"level{level}_prior",
                         dtype=self.dtype_policy,

@@ -31,7 +31,11 @@ class Glow(GenerativeModel):
     Defaults follow the Glow paper (K = 32 steps per level, 512 hidden units,
     affine coupling with Glow's `sigmoid(h + 2)` scale, LU 1x1 convolutions,
     learned prior at every split), with `L = 3` levels reduced to what the
-    image sides allow (`default_num_levels`).
+    image sides allow (`default_num_levels`). One departure, for finite
+    samples: the coupling applies `sigmoid(h + 2)` (floored at `e^-3`) when
+    sampling, as `tfp.bijectors.Glow` does, where Glow's code divides by it,
+    and the priors' scales are capped at `e^5` ("contracting" scale and
+    priors: see `tfflows.layers.MultiScaleFlow`).
 
     Args:
       image_shape: `(H, W, C)`.
@@ -39,7 +43,8 @@ class Glow(GenerativeModel):
       num_steps: K.
       hidden_units: width of the coupling networks.
       coupling: "affine" or "additive".
-      scale_activation: scale of the affine couplings.
+      scale_activation: scale of the affine couplings ("contracting": Glow's
+        sigmoid, applied when sampling; see `bijectors.AffineCoupling`).
       num_bits: bit depth the model sees (Glow: 5 for CelebA-HQ).
       seed: seed of the 1x1 convolutions' initial rotations.
     """
@@ -54,7 +59,7 @@ class Glow(GenerativeModel):
         num_steps=32,
         hidden_units=512,
         coupling="affine",
-        scale_activation="sigmoid",
+        scale_activation="contracting",
         num_bits=8,
         seed=None,
         **kwargs,

@@ -80,7 +80,8 @@ class VFlow(GenerativeModel):
       num_steps: K, steps per level of the joint flow.
       hidden_units: width of the joint flow's coupling networks.
       coupling: "affine" or "additive", in both flows.
-      scale_activation: scale of the joint flow's affine couplings (Glow's "sigmoid").
+      scale_activation: scale of the joint flow's affine couplings ("contracting":
+        Glow's sigmoid, applied when sampling, as the `Glow` baseline).
       posterior_levels: levels of q's flow (None: 1, a squeeze and the steps, no split).
       posterior_steps: steps per level of q's flow.
       posterior_hidden_units: width of q's coupling networks.
@@ -102,7 +103,7 @@ class VFlow(GenerativeModel):
         num_steps=32,
         hidden_units=512,
         coupling="affine",
-        scale_activation="sigmoid",
+        scale_activation="contracting",
         posterior_levels=None,
         posterior_steps=4,
         posterior_hidden_units=128,
