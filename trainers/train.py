@@ -88,7 +88,8 @@ def config_from_flags():
     if FLAGS.config:
         with open(FLAGS.config) as f:
             kwargs.update(json.load(f))
-    kwargs.update(model_kwargs(FLAGS.model))
+    if FLAGS.model in models.names():  # else check_config names the choices
+        kwargs.update(model_kwargs(FLAGS.model))
     return TrainConfig(
         model=FLAGS.model,
         preset=FLAGS.preset,
