@@ -311,4 +311,8 @@ def test_ctrl_c_binary_exits_in_one_line_and_resumes(tmp_path):
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert f"resuming from epoch {done + 1} of 2" in resumed.stdout
     assert resumed.stderr.strip() == "", resumed.stderr  # no start-up banners
-    assert "test bits/dim" in resumed.stdout
+    summary = resumed.stdout[resumed.stdout.index("test bits/dim") :]
+    assert "(exact likelihood; split 'test', 360 images" in summary
+    assert "best.keras chosen on 'train[90%:]', 144 images" in summary
+    for where in ("samples.png", "evaluation.json", "tensorboard", "saved_model"):
+        assert f"{tmp_path}/{where}" in summary
