@@ -219,11 +219,12 @@ def test_another_run_in_model_dir_is_refused_then_start_over(tmp_path, capsys):
     with pytest.raises(RunMismatchError) as error:
         train(config_for(tmp_path, **other))
     message = one_line(error)
-    assert "model_kwargs" in message and "--start_over" in message and str(tmp_path) in message
+    assert "hidden_units=8 there, 4 here" in message
+    assert "--start_over" in message and str(tmp_path) in message
     capsys.readouterr()
     train(config_for(tmp_path, start_over=True, **other))
     assert "resuming" not in capsys.readouterr().out
-    assert json.loads((tmp_path / "run.json").read_text())["model_kwargs"]["hidden_units"] == 4
+    assert json.loads((tmp_path / "run.json").read_text())["hyperparameters"]["hidden_units"] == 4
 
 
 def test_sigterm_in_training_says_where_and_keeps_the_backup(tmp_path):

@@ -11,15 +11,18 @@ a kill interrupted the rotation (new weights are written beside, then the
 generations are renamed). `restore` loads the newest pair that loads and says
 which files it skipped. Weights are checked to be finite before every save.
 
-`check_run` stores the run's model and data configuration in `run.json` and
-refuses a `model_dir` that holds a different run.
+`check_run` stores the run's model, effective hyper-parameters (class
+defaults, preset, overrides) and data in `run.json`, and refuses a
+`model_dir` that holds a different run.
 """
 
 import hashlib
+import inspect
 import json
 import pathlib
 import shutil
 
+from tfflows import models
 from tfflows.training.faults import NonFiniteError, ResumeError, RunMismatchError, all_finite
 from tfflows.training.files import replace_file
 
@@ -27,7 +30,8 @@ __all__ = ["Backup", "RUN_FILE", "check_run", "start_over"]
 
 RUN_FILE = "run.json"
 # What defines the weights' structure and what they model: a resumed run must match.
-_IDENTITY = ("model", "preset", "model_kwargs", "dataset", "pad_to", "num_bits")
+# (The preset and flags count through the hyper-parameters they give.)
+_IDENTITY = ("model", "dataset", "pad_to", "num_bits")
 # What the trainer writes into model_dir (start_over removes these, nothing else).
 _RUN_OUTPUTS = (
     "backup*",
@@ -145,9 +149,21 @@ def _build_optimizer(model, strategy):
                 model.optimizer.build(model.trainable_variables)
 
 
+def _hyperparameters(config):
+    """The model's effective constructor arguments: class defaults, preset, then overrides."""
+    parameters = inspect.signature(models.model_class(config.model).__init__).parameters
+    values = {
+        name: parameter.default
+        for name, parameter in parameters.items()
+        if parameter.default is not inspect.Parameter.empty and name != "num_bits"
+    }
+    return {**values, **models.preset_config(config.model, config.preset), **config.model_kwargs}
+
+
 def _identity(config):
     values = {name: getattr(config, name) for name in _IDENTITY}
-    return json.loads(json.dumps(values, default=list))  # tuples as lists, as stored
+    values["hyperparameters"] = _hyperparameters(config)
+    return json.loads(json.dumps(values, default=str))  # tuples as lists, as stored
 
 
 def check_run(model_dir, config):
@@ -168,6 +184,13 @@ def check_run(model_dir, config):
             for name in _IDENTITY
             if stored.get(name) != wanted[name]
         ]
+        if not differences:
+            theirs, ours = stored.get("hyperparameters", {}), wanted["hyperparameters"]
+            differences = [
+                f"{name}={theirs.get(name)!r} there, {ours.get(name)!r} here"
+                for name in sorted(set(theirs) | set(ours))
+                if theirs.get(name) != ours.get(name)
+            ]
         if differences:
             raise RunMismatchError(
                 f"--model_dir={model_dir} holds another run ({'; '.join(differences)}); "

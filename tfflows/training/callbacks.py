@@ -73,8 +73,8 @@ class ResumableCSVLogger(keras.callbacks.CSVLogger):
             if len(kept) < len(body):
                 out = io.StringIO()
                 csv.writer(out, delimiter=self.sep, lineterminator="\n").writerows([header, *kept])
-                with tf.io.gfile.GFile(self.filename, "w") as f:
-                    f.write(out.getvalue())
+                # Atomically: a kill here must not lose the rows kept.
+                replace_file(self.filename, lambda path: path.write_text(out.getvalue()))
         super().on_train_begin()  # reopens the file for appending, as Keras does
 
 

@@ -76,7 +76,7 @@ def all_finite(model):
 
 _ADVICE = (
     "try a lower --learning_rate, gradient clipping (--clipnorm=1.0) or a larger --batch_size; "
-    "the last good backup and best.keras are kept, so re-running resumes from them"
+    "nothing was saved from these weights (a re-run resumes from the last good backup)"
 )
 
 

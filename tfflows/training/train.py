@@ -183,7 +183,9 @@ def _run(config, strategy, guard, trained):
     initial_epoch, notes = backup.restore(model, strategy)
     for note in notes:
         print(f"backup: {note}")
-    if initial_epoch is not None:
+    if initial_epoch is not None and initial_epoch >= config.epochs:
+        print(f"already trained {initial_epoch} epochs ({backup.directory}); evaluating")
+    elif initial_epoch is not None:
         print(f"resuming from epoch {initial_epoch + 1} of {config.epochs} ({backup.directory})")
 
     validation = (
