@@ -12,6 +12,7 @@ and exits non-zero; Ctrl-C and SIGTERM exit with 128 + the signal's number.
 """
 
 import json
+import signal
 import sys
 
 from absl import app, flags, logging
@@ -197,7 +198,11 @@ def main(argv):
 
 def run():
     """Console-script entry point (`tfflows-train`)."""
-    app.run(main, flags_parser=parse_flags)
+    try:
+        app.run(main, flags_parser=parse_flags)
+    except KeyboardInterrupt:  # before train() took over (it says where training was)
+        print("interrupted before training started", file=sys.stderr)
+        sys.exit(128 + signal.SIGINT)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,9 @@
 
 The top layer of the library: it uses `models`, `export`, `data`, `metrics`
 and `visualization`, and reads no flags (the binaries in `trainers/` do).
+Faults (`faults`: one-line `TrainingError`s), resumable state (`backup`: two
+generations, the run's identity) and atomic writes (`files`) live beside the
+run itself (`train`).
 """
 
 from tfflows.training.backup import Backup, check_run, start_over
