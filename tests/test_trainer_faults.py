@@ -214,8 +214,9 @@ def test_a_nan_run_writes_nothing_from_the_bad_weights(tmp_path):
 
 
 def test_another_run_in_model_dir_is_refused_then_start_over(tmp_path, capsys):
-    train(config_for(tmp_path, epochs=1, export_dir=""))
-    other = dict(model_kwargs=dict(TINY, hidden_units=4), export_dir="")
+    quick = dict(steps_per_epoch=1, validation_split="", export_dir="")
+    other = dict(quick, model_kwargs=dict(TINY, hidden_units=4))
+    train(config_for(tmp_path, **quick))
     with pytest.raises(RunMismatchError) as error:
         train(config_for(tmp_path, **other))
     message = one_line(error)
@@ -282,7 +283,7 @@ def test_ctrl_c_binary_exits_in_one_line_and_resumes(tmp_path):
         "--batch_size=16",
         "--verbose=0",
         "--epochs=2",
-        "--steps_per_epoch=25",
+        "--steps_per_epoch=75",  # about a second: the signal lands inside epoch 2
         "--num_samples=4",
         "--glow_num_levels=1",
         "--glow_num_steps=1",
@@ -298,7 +299,7 @@ def test_ctrl_c_binary_exits_in_one_line_and_resumes(tmp_path):
     deadline = time.time() + 300
     while not metadata.exists() and first.poll() is None and time.time() < deadline:
         time.sleep(0.05)
-    time.sleep(0.3)
+    time.sleep(0.1)
     first.send_signal(signal.SIGINT)
     out, err = first.communicate(timeout=120)
     assert first.returncode == 128 + signal.SIGINT, out + err
