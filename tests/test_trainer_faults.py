@@ -128,6 +128,17 @@ def test_a_kill_between_the_renames_still_resumes_the_newest(two_generations, tm
     np.testing.assert_allclose(value, second, rtol=1e-6)
 
 
+def test_a_backup_written_by_keras_backup_and_restore_still_resumes(two_generations, tmp_path):
+    directory, _, second = two_generations
+    backup = copy_of(directory, tmp_path)
+    backup.previous_weights.unlink()
+    backup.previous_metadata.unlink()
+    backup.metadata.write_text(json.dumps({"epoch": 2, "batch": 0}))  # no weights hash
+    epoch, notes, value = restored_log_prob(backup.directory)
+    assert (epoch, notes) == (2, [])
+    np.testing.assert_allclose(value, second, rtol=1e-6)
+
+
 def test_no_loadable_backup_names_the_files_and_the_flag(two_generations, tmp_path):
     directory, _, _ = two_generations
     backup = copy_of(directory, tmp_path)
