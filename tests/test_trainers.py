@@ -83,8 +83,20 @@ TINY_KWARGS = {
 }
 
 
+# A validation set carved from digits' training split, as "validation" is for the real sets.
+SPLITS = ["--train_split=train[:90%]", "--validation_split=train[90%:]"]
+
+
 def run_trainer(*args, env=None, wait=True):
-    command = [sys.executable, "-m", "trainers.train", "--verbose=2", "--batch_size=16", *args]
+    command = [
+        sys.executable,
+        "-m",
+        "trainers.train",
+        "--verbose=2",
+        "--batch_size=16",
+        *SPLITS,
+        *args,
+    ]
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", **(env or {}))
     if not wait:
         return subprocess.Popen(
@@ -130,6 +142,9 @@ def test_trainer_smoke_run(name, tmp_path):
     assert any((tmp_path / "tensorboard").rglob("events.out.tfevents.*"))
     evaluation = json.loads((tmp_path / "evaluation.json").read_text())
     assert np.isfinite(evaluation["bits_per_dim"])
+    assert evaluation["test_split"] == "test" and evaluation["num_test_images"] == 360
+    assert evaluation["validation_split"] == "train[90%:]"
+    assert evaluation["num_validation_images"] == 144
     assert evaluation["likelihood"] == models.model_class(name).likelihood_kind
     loaded = tf.saved_model.load(str(tmp_path / "saved_model"))
     assert {"sample", "log_prob", "serving_default"} <= set(loaded.signatures)
@@ -287,6 +302,7 @@ def test_kill_9_after_first_checkpoint_then_resume(tmp_path):
     assert csv_epochs(tmp_path) == list(range(done_before))
 
     resumed = run_trainer(*args)
+    assert f"resuming from epoch {done_before + 1} of 4" in resumed.stdout
     assert f"Epoch {done_before + 1}/4" in resumed.stdout + resumed.stderr
     assert csv_epochs(tmp_path) == [0, 1, 2, 3]  # continued, no epoch counted twice
     assert json.loads(metadata.read_text())["epoch"] == 4

@@ -1,4 +1,4 @@
-"""The training callbacks: learning-rate halving, the NaN terminator and the resumable CSV log."""
+"""The training callbacks: learning-rate halving, the non-finite guard and the resumable CSV log."""
 
 import csv
 import math
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from tfflows import models
-from tfflows.training import ResumableCSVLogger, TerminateOnNaN, step_halving
+from tfflows.training import NonFiniteError, NonFiniteGuard, ResumableCSVLogger, step_halving
 
 
 @pytest.mark.parametrize(
@@ -25,18 +25,17 @@ def test_step_halving(every, after, expected):
     np.testing.assert_allclose([schedule(epoch) for epoch in range(5)], expected)
 
 
-def test_terminate_on_nan_stops_and_says_what_to_try(capsys):
+def test_non_finite_guard_raises_naming_epoch_step_and_what_to_try():
     model = models.get("vae", (8, 8, 1), latent_dim=2, filters=(4, 4), hidden_units=8)
     model.compile(keras.optimizers.Adam(1e-3))
-    callback = TerminateOnNaN()
-    callback.set_model(model)
-    callback.on_epoch_begin(2)
-    callback.on_train_batch_end(4, {"loss": 1.5})
-    assert not model.stop_training
-    callback.on_train_batch_end(5, {"loss": math.nan})
-    assert model.stop_training
-    message = capsys.readouterr().out
-    assert "epoch 3, batch 6" in message
+    guard = NonFiniteGuard()
+    guard.set_model(model)
+    guard.on_epoch_begin(2)
+    guard.on_train_batch_end(4, {"loss": 1.5})
+    with pytest.raises(NonFiniteError) as error:
+        guard.on_train_batch_end(5, {"loss": math.nan})
+    message = str(error.value)
+    assert "epoch 3 step 6" in message and "\n" not in message
     assert "--learning_rate" in message and "--clipnorm" in message
 
 

@@ -1,8 +1,9 @@
 """A flag per hyper-parameter of every registered model: `--<model>_<name>`.
 
 Types come from the constructor defaults and help texts from the class
-docstring's `Args:` section, so `--helpfull` documents every model. A flag
-left at its (None) default keeps the preset's value.
+docstring's `Args:` section, so `--helpfull` documents every model, with the
+value each preset gives (the trainer's default preset first). A flag left at
+its (None) default keeps the preset's value.
 """
 
 import inspect
@@ -45,13 +46,34 @@ def _parameters(name):
         yield parameter
 
 
-def define_model_flags(flag_values=flags.FLAGS):
-    """Defines `--<model>_<parameter>` for every registered model."""
+def _presets(name):
+    # The registry has no public listing of a model's presets; its table has them.
+    return models.registry._lookup(name)[1]
+
+
+def _defaults_text(name, parameter, first_preset):
+    presets = _presets(name)
+    order = sorted(presets, key=lambda preset: (preset != first_preset, preset))
+    values = [
+        f"{presets[preset].get(parameter.name, parameter.default)!r} with --preset={preset}"
+        for preset in order
+    ]
+    return "default: " + ", ".join(values)
+
+
+def define_model_flags(flag_values=flags.FLAGS, first_preset="small"):
+    """Defines `--<model>_<parameter>` for every registered model.
+
+    Each help text ends with the value of every preset, `first_preset` first.
+    """
     for name in models.names():
         docs = _arg_docs(models.model_class(name))
         for parameter in _parameters(name):
             default = parameter.default
-            text = f"[{name}] {docs.get(parameter.name, parameter.name)} (default: {default!r})"
+            text = (
+                f"[{name}] {docs.get(parameter.name, parameter.name)} "
+                f"({_defaults_text(name, parameter, first_preset)})"
+            )
             flag_name = f"{name}_{parameter.name}"
             if isinstance(default, bool):
                 flags.DEFINE_bool(flag_name, None, text, flag_values=flag_values)

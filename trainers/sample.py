@@ -1,28 +1,80 @@
 r"""Writes a PNG grid of samples from an exported SavedModel, with TensorFlow only.
 
-  python -m trainers.sample --saved_model=runs/default/saved_model --output=samples.png
+  python -m trainers.sample --saved_model=runs/default/saved_model  # runs/default/samples_T1.png
   python -m trainers.sample --saved_model=... --temperatures=0,0.5,0.7,1 --output=sweep.png
 
-Uses the `sample` signature as a TF Serving client would; imports neither
-Keras nor TFP (only `tfflows.visualization`: NumPy and Pillow).
+A temperature sweep is one row per temperature (8 images each unless
+--num_samples says up to 16). Without --output the PNG goes next to the
+SavedModel. Uses the `sample` signature as a TF Serving client would; imports
+neither Keras nor TFP (only `tfflows.visualization`: NumPy and Pillow).
 """
+
+import pathlib
+import sys
 
 from absl import app, flags
 
+from trainers.quiet import import_tensorflow_quietly
+
 FLAGS = flags.FLAGS
 
+MAX_PER_TEMPERATURE = 16
+
 flags.DEFINE_string("saved_model", None, "Exported SavedModel directory.", required=True)
-flags.DEFINE_string("output", "samples.png", "PNG file to write.")
-flags.DEFINE_integer("num_samples", 64, "Images (per temperature in a sweep).")
+flags.DEFINE_string(
+    "output", None, "PNG file to write (default: next to the SavedModel, named after the run)."
+)
+flags.DEFINE_integer(
+    "num_samples", None, "Images: 64 in a grid, 8 per temperature in a sweep (at most 16)."
+)
 flags.DEFINE_float("temperature", 1.0, "Sampling temperature.")
 flags.DEFINE_list("temperatures", [], "A temperature sweep instead: one row per temperature.")
 flags.DEFINE_integer("seed", 0, "Sampling seed (the same seed gives the same images).")
 flags.DEFINE_integer("scale", 4, "Pixel magnification in the PNG.")
 
 
+def _temperatures(values):
+    try:
+        temperatures = [float(value) for value in values]
+    except ValueError:
+        return False
+    return all(t >= 0 for t in temperatures)
+
+
+flags.register_validator(
+    "temperatures", _temperatures, "--temperatures must be numbers >= 0, e.g. 0,0.5,0.7,1"
+)
+flags.register_validator(
+    "num_samples", lambda n: n is None or n >= 1, "--num_samples must be at least 1"
+)
+
+
+def default_output(saved_model, temperatures, temperature):
+    """`<parent of the SavedModel>/samples_T<t>.png`, or `temperature_sweep.png` for a sweep."""
+    parent = pathlib.Path(saved_model).resolve().parent
+    name = "temperature_sweep.png" if temperatures else f"samples_T{temperature:g}.png"
+    return parent / name
+
+
+def parse_flags(argv):
+    try:
+        rest = FLAGS(argv)
+    except flags.Error as error:
+        print(f"error: {str(error).splitlines()[0]}", file=sys.stderr)
+        sys.exit(2)
+    if FLAGS.temperatures and (FLAGS.num_samples or 0) > MAX_PER_TEMPERATURE:
+        print(
+            f"error: --num_samples={FLAGS.num_samples}: a sweep row holds at most "
+            f"{MAX_PER_TEMPERATURE} images",
+            file=sys.stderr,
+        )
+        sys.exit(2)
+    return rest
+
+
 def main(argv):
     del argv
-    import numpy as np
+    import_tensorflow_quietly()
     import tensorflow as tf
 
     from tfflows import visualization
@@ -36,16 +88,21 @@ def main(argv):
             seed=tf.constant(FLAGS.seed, tf.int64),
         )["images"].numpy()
 
-    if FLAGS.temperatures:
-        rows = [sample(FLAGS.num_samples, float(t)) for t in FLAGS.temperatures]
-        images, num_rows = np.concatenate(rows), len(rows)
-    else:
-        images, num_rows = sample(FLAGS.num_samples, FLAGS.temperature), None
-    visualization.save_sample_grid(
-        images, FLAGS.output, num_rows=num_rows, scale=FLAGS.scale, value_range=(0.0, 1.0)
+    output = FLAGS.output or default_output(
+        FLAGS.saved_model, FLAGS.temperatures, FLAGS.temperature
     )
-    print(f"wrote {images.shape[0]} samples to {FLAGS.output}")
+    options = dict(scale=FLAGS.scale, value_range=(0.0, 1.0))
+    if FLAGS.temperatures:
+        num_samples = FLAGS.num_samples or 8
+        visualization.save_temperature_sweep(
+            sample, FLAGS.temperatures, output, num_samples=num_samples, **options
+        )
+        count = num_samples * len(FLAGS.temperatures)
+    else:
+        count = FLAGS.num_samples or 64
+        visualization.save_sample_grid(sample(count, FLAGS.temperature), output, **options)
+    print(f"wrote {count} samples to {output}")
 
 
 if __name__ == "__main__":
-    app.run(main)
+    app.run(main, flags_parser=parse_flags)

@@ -95,9 +95,14 @@ def _batches(images, batch_size):
 
 
 def _count(images):
+    """How many images there are, or None if unknown without reading them all."""
     if isinstance(images, tf.data.Dataset):
+        spec = images.element_spec
+        spec = spec[0] if isinstance(spec, (tuple, list)) else spec
+        spec = spec["image"] if isinstance(spec, dict) else spec
         n = int(images.cardinality())
-        return n if n >= 0 else None
+        # A batched set's cardinality counts batches, not images.
+        return n if n >= 0 and spec.shape.rank == 3 else None
     return len(images)
 
 

@@ -2,14 +2,23 @@
 
 import csv
 import io
+import json
 import math
+import pathlib
 
 import keras
 import tensorflow as tf
 
 from tfflows import visualization
+from tfflows.training.files import replace_file
 
-__all__ = ["ResumableCSVLogger", "SampleGrid", "TerminateOnNaN", "step_halving"]
+__all__ = [
+    "BackupEvery",
+    "BestCheckpoint",
+    "ResumableCSVLogger",
+    "SampleGrid",
+    "step_halving",
+]
 
 
 def step_halving(initial_learning_rate, every=0, after=()):
@@ -32,7 +41,7 @@ def step_halving(initial_learning_rate, every=0, after=()):
 class ResumableCSVLogger(keras.callbacks.CSVLogger):
     """An appending `CSVLogger` whose rows match the epoch a resumed run starts from.
 
-    `BackupAndRestore` commits an epoch after the other callbacks have seen its
+    `BackupEvery` commits an epoch after the other callbacks have seen its
     end (it goes last in the list), so a run killed in between has logged an
     epoch that the resumed run will do again. On the first epoch of a run this
     drops the rows of that epoch and later ones, so each epoch is logged once,
@@ -64,32 +73,65 @@ class ResumableCSVLogger(keras.callbacks.CSVLogger):
             if len(kept) < len(body):
                 out = io.StringIO()
                 csv.writer(out, delimiter=self.sep, lineterminator="\n").writerows([header, *kept])
-                with tf.io.gfile.GFile(self.filename, "w") as f:
-                    f.write(out.getvalue())
+                # Atomically: a kill here must not lose the rows kept.
+                replace_file(self.filename, lambda path: path.write_text(out.getvalue()))
         super().on_train_begin()  # reopens the file for appending, as Keras does
 
 
-class TerminateOnNaN(keras.callbacks.Callback):
-    """Stops training at a non-finite loss and says where and what to try."""
+class BackupEvery(keras.callbacks.Callback):
+    """Saves a `Backup` generation at each epoch end, and every `every_steps` steps if > 0.
 
-    def __init__(self):
+    Goes last in the callback list, so that an epoch is committed only once
+    the logs before it have it. A step backup records the epoch it is in: a
+    resumed run starts that epoch again from the step's weights (as Keras'
+    `BackupAndRestore` does).
+    """
+
+    def __init__(self, backup, every_steps=0):
         super().__init__()
-        self._epoch = 0
+        self.backup = backup
+        self.every_steps = int(every_steps or 0)
+        self._epoch, self._steps = 0, 0
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
 
     def on_train_batch_end(self, batch, logs=None):
-        loss = (logs or {}).get("loss")
-        if loss is not None and not math.isfinite(float(loss)):
-            step = int(self.model.optimizer.iterations.numpy())
-            print(
-                f"\nTerminateOnNaN: the loss became {float(loss)} at epoch {self._epoch + 1}, "
-                f"batch {batch + 1} (optimizer step {step}). Try a lower --learning_rate, "
-                "gradient clipping (--clipnorm=1.0), or a larger batch; flows with affine "
-                "couplings are steadier with --scale_activation=tanh or additive coupling."
-            )
-            self.model.stop_training = True
+        self._steps += 1
+        if self.every_steps and self._steps % self.every_steps == 0:
+            self.backup.save(self.model, self._epoch, batch + 1)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.backup.save(self.model, epoch + 1)
+
+
+class BestCheckpoint(keras.callbacks.Callback):
+    """Saves the model as `.keras` when `monitor` reaches a new minimum, atomically.
+
+    The best value and its epoch are kept beside it (`<name>.json`), so a
+    resumed run compares with the best of the whole run, not of its own epochs.
+    Non-finite values never count as improvements.
+    """
+
+    def __init__(self, path, monitor="val_bits_per_dim"):
+        super().__init__()
+        self.path = pathlib.Path(path)
+        self.record = self.path.with_suffix(".json")
+        self.monitor = monitor
+
+    def best(self):
+        try:
+            return float(json.loads(self.record.read_text())[self.monitor])
+        except (OSError, ValueError, KeyError):
+            return math.inf
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = (logs or {}).get(self.monitor)
+        if value is None or not math.isfinite(float(value)) or float(value) >= self.best():
+            return
+        replace_file(self.path, self.model.save)
+        record = {self.monitor: float(value), "epoch": epoch + 1}
+        replace_file(self.record, lambda path: path.write_text(json.dumps(record)))
 
 
 class SampleGrid(keras.callbacks.Callback):
