@@ -12,7 +12,6 @@ and Glow trained on real MNIST at twice the papers' learning rate.
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from tfflows import data, models
 from tfflows.data import digits_arrays
