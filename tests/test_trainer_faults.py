@@ -39,8 +39,6 @@ def config_for(model_dir, **overrides):
     values = dict(
         model="glow",
         model_kwargs=TINY,
-        train_split="train[:90%]",
-        validation_split="train[90%:]",
         epochs=1,
         steps_per_epoch=2,
         batch_size=16,
@@ -289,8 +287,6 @@ def test_ctrl_c_binary_exits_in_one_line_and_resumes(tmp_path):
         sys.executable,
         "-m",
         "trainers.train",
-        "--train_split=train[:90%]",
-        "--validation_split=train[90%:]",
         "--batch_size=16",
         "--verbose=0",
         "--epochs=2",
@@ -326,6 +322,6 @@ def test_ctrl_c_binary_exits_in_one_line_and_resumes(tmp_path):
     assert resumed.stderr.strip() == "", resumed.stderr  # no start-up banners
     summary = resumed.stdout[resumed.stdout.index("test bits/dim") :]
     assert "(exact likelihood; split 'test', 360 images" in summary
-    assert "best.keras chosen on 'train[90%:]', 144 images" in summary
+    assert "best.keras chosen on 'validation', 143 images" in summary
     for where in ("samples.png", "evaluation.json", "tensorboard", "saved_model"):
         assert f"{tmp_path}/{where}" in summary

@@ -53,11 +53,13 @@ CASES = {
     "--preset=huge": "huge",
     "--glow_num_steps=many": "glow_num_steps",
     "--validation_split=test": "test set",
+    # Missing data: named at once (the directory and the IDX files), no TFDS download.
+    "--dataset=mnist --data_dir=/does/not/exist": "train-images-idx3-ubyte.gz",
 }
 
 
 def test_each_mistake_exits_2_in_one_line_naming_the_culprit(model_dir_file, tmp_path):
-    argvs = [[case, f"--model_dir={tmp_path / 'run'}"] for case in CASES]
+    argvs = [[*case.split(), f"--model_dir={tmp_path / 'run'}"] for case in CASES]
     argvs.append([f"--model_dir={model_dir_file}"])
     argvs.append([f"--model_dir={tmp_path / 'run'}", "--epochs=1"])  # a valid one
     result = subprocess.run(

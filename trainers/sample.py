@@ -78,15 +78,20 @@ def main(argv):
     import tensorflow as tf
 
     from tfflows import visualization
+    from tfflows.metrics.finite_samples import count_nonfinite_images
 
     sample_signature = tf.saved_model.load(FLAGS.saved_model).signatures["sample"]
 
+    nonfinite = []
+
     def sample(num_samples, temperature):
-        return sample_signature(
+        images = sample_signature(
             num_samples=tf.constant(num_samples, tf.int32),
             temperature=tf.constant(temperature, tf.float32),
             seed=tf.constant(FLAGS.seed, tf.int64),
         )["images"].numpy()
+        nonfinite.append(count_nonfinite_images(images))
+        return images
 
     output = FLAGS.output or default_output(
         FLAGS.saved_model, FLAGS.temperatures, FLAGS.temperature
@@ -102,6 +107,12 @@ def main(argv):
         count = FLAGS.num_samples or 64
         visualization.save_sample_grid(sample(count, FLAGS.temperature), output, **options)
     print(f"wrote {count} samples to {output}")
+    if sum(nonfinite):
+        print(
+            f"warning: {sum(nonfinite)} of {count} samples have NaN or infinite pixels "
+            "(shown black)",
+            file=sys.stderr,
+        )
 
 
 if __name__ == "__main__":

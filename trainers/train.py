@@ -40,6 +40,11 @@ flags.DEFINE_bool(
     "tf.data autotuning; --nodata_autotune avoids a stall of tens of seconds at epoch starts "
     "seen on CPU (TF 2.21 deleting the last epoch's iterator).",
 )
+flags.DEFINE_bool(
+    "download",
+    False,
+    "Let TFDS download and prepare a data set missing from --data_dir (never done otherwise).",
+)
 flags.DEFINE_integer("epochs", 20, "Epochs.")
 flags.DEFINE_integer("batch_size", 64, "Global batch size (over all replicas and workers).")
 flags.DEFINE_float("learning_rate", 1e-3, "Adam's initial learning rate.")
@@ -100,6 +105,7 @@ def config_from_flags():
         pad_to=FLAGS.pad_to,
         num_bits=FLAGS.num_bits,
         data_autotune=FLAGS.data_autotune,
+        download=FLAGS.download,
         epochs=FLAGS.epochs,
         batch_size=FLAGS.batch_size,
         learning_rate=FLAGS.learning_rate,
@@ -175,6 +181,11 @@ def summary(results, config):
     ]
     if config.export_dir:
         lines.append(f"  SavedModel:  {config.export_dir}")
+    if results.get("nonfinite_samples"):
+        lines.append(
+            f"  warning: {results['nonfinite_samples']} of {results['nonfinite_samples_of']} "
+            "samples at T = 1 have NaN or infinite pixels"
+        )
     return lines
 
 

@@ -10,6 +10,7 @@
   (`$TFFLOWS_CACHE_DIR`). Agreement with that reference is recorded in
   `tests/testdata/fid_reference.json` (both numbers and the command).
 - `precision_recall`: improved precision and recall (Kynkäänniemi et al., 2019).
+- `count_nonfinite_images`, `warn_if_nonfinite`: generated images with NaN/inf pixels.
 """
 
 from tfflows.metrics.bounds import (
@@ -29,6 +30,11 @@ from tfflows.metrics.fid import (
     preprocess_for_inception,
 )
 from tfflows.metrics.fid_weights import FidWeightsError, fetch_fid_weights
+from tfflows.metrics.finite_samples import (
+    NonFiniteSamplesWarning,
+    count_nonfinite_images,
+    warn_if_nonfinite,
+)
 from tfflows.metrics.likelihood import (
     bits_per_dim,
     continuous_to_bits_per_dim,
@@ -41,8 +47,10 @@ __all__ = [
     "Bound",
     "FeatureStatistics",
     "FidWeightsError",
+    "NonFiniteSamplesWarning",
     "bits_per_dim",
     "continuous_to_bits_per_dim",
+    "count_nonfinite_images",
     "discrete_log_likelihood",
     "elbo",
     "feature_statistics",
@@ -58,4 +66,5 @@ __all__ = [
     "num_dims",
     "precision_recall",
     "preprocess_for_inception",
+    "warn_if_nonfinite",
 ]

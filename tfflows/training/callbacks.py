@@ -10,6 +10,7 @@ import keras
 import tensorflow as tf
 
 from tfflows import visualization
+from tfflows.metrics.finite_samples import warn_if_nonfinite
 from tfflows.training.files import replace_file
 
 __all__ = [
@@ -151,6 +152,7 @@ class SampleGrid(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         images = self.model.sample(self.num_samples, temperature=self.temperature, seed=self.seed)
+        self.nonfinite_samples = warn_if_nonfinite(images, f"SampleGrid, epoch {epoch + 1}")
         if self._writer is not None:
             with self._writer.as_default():
                 visualization.image_summary(

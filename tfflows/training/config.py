@@ -22,6 +22,8 @@ class TrainConfig:
       data_dir: TFDS data directory, or a directory of MNIST/Fashion IDX files.
       pad_to: zero-pad images to `pad_to x pad_to` (e.g. 32 for MNIST in Glow).
       num_bits: bit depth the model sees.
+      download: let TFDS download and prepare a data set that is not in
+        `data_dir` (never done otherwise: missing data is an error at once).
       data_autotune: tf.data autotuning of the input pipelines (`data.load`'s
         `autotune`; off avoids TF 2.21's stall of tens of seconds when Keras
         deletes the last epoch's iterator, seen on CPU with MNIST).
@@ -61,6 +63,7 @@ class TrainConfig:
     pad_to: int | None = None
     num_bits: int = 8
     data_autotune: bool = True
+    download: bool = False
     epochs: int = 20
     batch_size: int = 64
     learning_rate: float = 1e-3
@@ -123,6 +126,10 @@ def check_config(config):
         path = getattr(config, name)
         if path and pathlib.Path(path).exists() and not pathlib.Path(path).is_dir():
             raise ConfigError(f"{name} {path} is a file, not a directory")
+    try:
+        data.check_available(config.dataset, config.data_dir, download=config.download)
+    except ValueError as error:  # DataNotFoundError too: a one-line message naming the files
+        raise ConfigError(str(error)) from None
     if config.validation_split and config.validation_split == config.test_split:
         raise ConfigError(
             f"validation_split and test_split are both {config.test_split!r}: best.keras would "

@@ -8,6 +8,7 @@ import keras
 
 from tfflows import data, export, models
 from tfflows.layers import recalibrate_batch_norm
+from tfflows.metrics.finite_samples import warn_if_nonfinite
 from tfflows.training.backup import Backup, check_run, start_over
 from tfflows.training.callbacks import (
     BackupEvery,
@@ -25,10 +26,16 @@ from tfflows.training.moving_average import averaging_options
 __all__ = ["build_model", "image_shape_of", "train"]
 
 RECALIBRATION_BATCHES = 100  # batch-norm statistics for averaged weights (ema_momentum)
+NONFINITE_CHECK_SAMPLES = 1000  # samples at T = 1 counted for NaN/inf in evaluation.json
 
 
 def _load_kwargs(config):
-    return dict(data_dir=config.data_dir, pad_to=config.pad_to, autotune=config.data_autotune)
+    return dict(
+        data_dir=config.data_dir,
+        pad_to=config.pad_to,
+        autotune=config.data_autotune,
+        download=config.download,
+    )
 
 
 def image_shape_of(config):
@@ -226,6 +233,7 @@ def _run(config, strategy, guard, trained):
         ),
         dataset=config.dataset,
         model=config.model,
+        **_nonfinite_samples(model),
     )
     if is_chief(strategy):
         replace_file(
@@ -238,6 +246,17 @@ def _run(config, strategy, guard, trained):
                 config.export_dir, lambda path: export.export_saved_model(model, path)
             )
     return results
+
+
+def _nonfinite_samples(model, num_samples=NONFINITE_CHECK_SAMPLES, batch_size=100):
+    """`nonfinite_samples` among `num_samples` drawn at T = 1 (seeded), for evaluation.json."""
+    count = sum(
+        warn_if_nonfinite(
+            model.sample(min(batch_size, num_samples - start), seed=start), "final samples at T = 1"
+        )
+        for start in range(0, num_samples, batch_size)
+    )
+    return {"nonfinite_samples": count, "nonfinite_samples_of": num_samples}
 
 
 def _write_samples(model, path, num_samples):
