@@ -1,6 +1,7 @@
 """Tests of tfflows.metrics: likelihood units, bounds and precision/recall."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -107,3 +108,19 @@ def test_improved_precision_and_recall():
     collapsed = real[real[:, 0] > 1.0] + 0.01 * rng.standard_normal((np.sum(real[:, 0] > 1.0), 2))
     pr = metrics.precision_recall(real, collapsed)
     assert pr["precision"] > 0.9 and pr["recall"] < 0.5
+
+
+def test_nonfinite_images_are_counted_and_named():
+    from tfflows.metrics import NonFiniteSamplesWarning, count_nonfinite_images, warn_if_nonfinite
+
+    images = np.zeros((5, 2, 2, 1), np.float32)
+    images[1, 0, 0, 0] = np.nan
+    images[3, 1, 1, 0] = np.inf
+    images[3, 0, 1, 0] = -np.inf
+    assert count_nonfinite_images(images) == 2
+    assert count_nonfinite_images(images[:0]) == 0
+    with pytest.warns(NonFiniteSamplesWarning, match="grid: 2 of 5 sampled images"):
+        assert warn_if_nonfinite(images, "grid") == 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert warn_if_nonfinite(images[[0, 2, 4]], "grid") == 0
