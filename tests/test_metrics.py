@@ -124,3 +124,12 @@ def test_nonfinite_images_are_counted_and_named():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert warn_if_nonfinite(images[[0, 2, 4]], "grid") == 0
+
+
+def test_pixel_accounting_names_the_pixels_and_bounds_the_original_ones():
+    plain = metrics.pixel_accounting(-500.0, (28, 28, 1))
+    assert plain["num_dims"] == 784 and "bits_per_dim_original_pixels" not in plain
+    padded = metrics.pixel_accounting(-500.0, (32, 32, 1), (28, 28, 1))
+    assert (padded["num_dims"], padded["original_num_dims"]) == (1024, 784)
+    np.testing.assert_allclose(padded["bits_per_dim_original_pixels"], 500 / (784 * math.log(2)))
+    assert "240 of them padding" in padded["pixels"]

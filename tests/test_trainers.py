@@ -305,3 +305,20 @@ def test_kill_9_after_first_checkpoint_then_resume(tmp_path):
     with h5py.File(tmp_path / "backup" / "latest.weights.h5") as f:
         assert int(f["optimizer/vars/0"][()]) == 4 * 15  # Adam's step count carried over
     assert (tmp_path / "saved_model" / "saved_model.pb").exists()
+
+
+def test_padded_images_report_which_pixels_bits_per_dim_is_over(tmp_path):
+    run_trainer(
+        "--model=glow",
+        "--epochs=1",
+        "--steps_per_epoch=2",
+        "--pad_to=16",
+        f"--model_dir={tmp_path}",
+        "--num_samples=4",
+        *TINY_FLAGS["glow"],
+    )
+    evaluation = json.loads((tmp_path / "evaluation.json").read_text())
+    assert (evaluation["num_dims"], evaluation["original_num_dims"]) == (256, 64)
+    expected = -evaluation["log_likelihood"] / (64 * np.log(2.0))
+    np.testing.assert_allclose(evaluation["bits_per_dim_original_pixels"], expected, rtol=1e-6)
+    assert "192 of them padding" in evaluation["pixels"]

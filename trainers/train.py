@@ -181,6 +181,13 @@ def summary(results, config):
     ]
     if config.export_dir:
         lines.append(f"  SavedModel:  {config.export_dir}")
+    if "bits_per_dim_original_pixels" in results:
+        lines.insert(
+            1,
+            f"  over all {results['num_dims']} padded dims; "
+            f"{results['bits_per_dim_original_pixels']:.4f} over the "
+            f"{results['original_num_dims']} original pixels (an upper bound)",
+        )
     if results.get("nonfinite_samples"):
         lines.append(
             f"  warning: {results['nonfinite_samples']} of {results['nonfinite_samples_of']} "

@@ -40,6 +40,7 @@ from tfflows.metrics.likelihood import (
     continuous_to_bits_per_dim,
     discrete_log_likelihood,
     num_dims,
+    pixel_accounting,
 )
 from tfflows.metrics.precision_recall import knn_radii, precision_recall
 
@@ -64,6 +65,7 @@ __all__ = [
     "knn_radii",
     "log_mean_exp",
     "num_dims",
+    "pixel_accounting",
     "precision_recall",
     "preprocess_for_inception",
     "warn_if_nonfinite",

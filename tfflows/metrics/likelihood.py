@@ -18,7 +18,13 @@ import math
 
 import tensorflow as tf
 
-__all__ = ["discrete_log_likelihood", "bits_per_dim", "continuous_to_bits_per_dim", "num_dims"]
+__all__ = [
+    "discrete_log_likelihood",
+    "bits_per_dim",
+    "continuous_to_bits_per_dim",
+    "num_dims",
+    "pixel_accounting",
+]
 
 
 def num_dims(event_shape):
@@ -63,3 +69,40 @@ def continuous_to_bits_per_dim(log_prob, num_dims, num_bits=8, pixel_scale=None)
     return bits_per_dim(
         discrete_log_likelihood(log_prob, num_dims, num_bits, pixel_scale), num_dims
     )
+
+
+def pixel_accounting(mean_log_likelihood, image_shape, original_shape=None):
+    """Which pixels a bits/dim is over, for a report; `bits_per_dim_original_pixels` if padded.
+
+    A model of images zero-padded from `original_shape` to `image_shape` scores
+    `log p(x, padding = 0)`. Its bits/dim over all `D` pixels is not comparable
+    with papers that count the `D_0` original ones (28x28 MNIST). Since
+    `p(x) = sum over paddings of p(x, padding) >= p(x, padding = 0)`,
+    `-log p(x, padding = 0) / (D_0 log 2)` bounds the bits/dim of the original
+    pixels from above (it also pays for the padding): that is
+    `bits_per_dim_original_pixels`.
+
+    Args:
+      mean_log_likelihood: mean nats per image (the model's, of the padded image).
+      image_shape: `(H, W, C)` the model sees.
+      original_shape: `(H0, W0, C)` before padding (None or equal: no padding).
+
+    Returns:
+      A dict with `num_dims` (what `bits_per_dim` divides by) and `pixels` (in
+      words); with padding also `original_num_dims` and `bits_per_dim_original_pixels`.
+    """
+    dims = num_dims(image_shape)
+    shape = "x".join(str(int(d)) for d in image_shape)
+    if original_shape is None or tuple(original_shape) == tuple(image_shape):
+        return {"num_dims": dims, "pixels": f"all {dims} dims of the {shape} images"}
+    original = num_dims(original_shape)
+    return {
+        "num_dims": dims,
+        "original_num_dims": original,
+        "bits_per_dim_original_pixels": float(-mean_log_likelihood / (original * math.log(2.0))),
+        "pixels": (
+            f"bits_per_dim over all {dims} dims of the {shape} padded images ({dims - original} "
+            f"of them padding); bits_per_dim_original_pixels over the {original} original ones "
+            "(an upper bound on their bits/dim: it also pays for the padding)"
+        ),
+    }

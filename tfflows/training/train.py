@@ -1,5 +1,6 @@
 """The training run behind `python -m trainers.train`: fit, checkpoint, evaluate, export."""
 
+import dataclasses
 import json
 import pathlib
 import signal
@@ -8,7 +9,7 @@ import keras
 
 from tfflows import data, export, models
 from tfflows.layers import recalibrate_batch_norm
-from tfflows.metrics.finite_samples import warn_if_nonfinite
+from tfflows.metrics import pixel_accounting, warn_if_nonfinite
 from tfflows.training.backup import Backup, check_run, start_over
 from tfflows.training.callbacks import (
     BackupEvery,
@@ -36,6 +37,10 @@ def _load_kwargs(config):
         autotune=config.data_autotune,
         download=config.download,
     )
+
+
+def _unpadded_shape(config):
+    return image_shape_of(dataclasses.replace(config, pad_to=None)) if config.pad_to else None
 
 
 def image_shape_of(config):
@@ -234,6 +239,7 @@ def _run(config, strategy, guard, trained):
         dataset=config.dataset,
         model=config.model,
         **_nonfinite_samples(model),
+        **pixel_accounting(results["log_likelihood"], image_shape, _unpadded_shape(config)),
     )
     if is_chief(strategy):
         replace_file(
