@@ -62,6 +62,9 @@ class MultiScaleFlow(FlowModel):
       seed: seed of the 1x1 convolutions' initial rotations (None: random).
       conv1x1_init: "rotation" (Glow) or "identity": with it, additive or "tanh"
         couplings and actnorms left uninitialised, a new flow is the identity map.
+      prior_scale_activation: the priors' scale, `z2 = eps2 * sigma + mu`:
+        "capped_exp" (`sigma < e^5` whatever the network outputs) or Glow's
+        unbounded "exp" (for comparisons: it can overflow when sampling).
     """
 
     event_ndims = 3
@@ -80,6 +83,7 @@ class MultiScaleFlow(FlowModel):
         conditional_shape=None,
         seed=None,
         conv1x1_init="rotation",
+        prior_scale_activation="capped_exp",
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -97,6 +101,7 @@ class MultiScaleFlow(FlowModel):
         self.conditional_shape = None if conditional_shape is None else tuple(conditional_shape)
         self.seed = seed
         self.conv1x1_init = conv1x1_init
+        self.prior_scale_activation = prior_scale_activation
         self._check_shapes()
         self.steps, self.priors, self._level_shapes = [], [], []
         shape, cond = self._event_shape, self.conditional_shape
@@ -129,9 +134,7 @@ class MultiScaleFlow(FlowModel):
                         hidden_units=None,
                         kernel_size=kernel_size,
                         num_masked=kept,
-                        # z2 = eps2 * sigma + mu, sigma below e^5 whatever the
-                        # network outputs (Glow's unbounded exp overflows).
-                        scale_activation="capped_exp",
+                        scale_activation=prior_scale_activation,
                         conditional_channels=0 if cond is None else cond[-1],
                         name=f"level{level}_prior",
                         dtype=self.dtype_policy,
@@ -208,4 +211,5 @@ class MultiScaleFlow(FlowModel):
             "conditional_shape": self.conditional_shape,
             "seed": self.seed,
             "conv1x1_init": self.conv1x1_init,
+            "prior_scale_activation": self.prior_scale_activation,
         }

@@ -44,7 +44,10 @@ class Glow(GenerativeModel):
       hidden_units: width of the coupling networks.
       coupling: "affine" or "additive".
       scale_activation: scale of the affine couplings ("contracting": Glow's
-        sigmoid, applied when sampling; see `bijectors.AffineCoupling`).
+        sigmoid, applied when sampling; see `bijectors.AffineCoupling`);
+        "sigmoid" is Glow's code's orientation, which can overflow.
+      prior_scale_activation: scale of the learned priors ("capped_exp"; Glow's
+        code: "exp", unbounded).
       num_bits: bit depth the model sees (Glow: 5 for CelebA-HQ).
       seed: seed of the 1x1 convolutions' initial rotations.
     """
@@ -60,6 +63,7 @@ class Glow(GenerativeModel):
         hidden_units=512,
         coupling="affine",
         scale_activation="contracting",
+        prior_scale_activation="capped_exp",
         num_bits=8,
         seed=None,
         **kwargs,
@@ -70,6 +74,7 @@ class Glow(GenerativeModel):
         self.hidden_units = int(hidden_units)
         self.coupling = coupling
         self.scale_activation = scale_activation
+        self.prior_scale_activation = prior_scale_activation
         self.seed = seed
         self.flow = MultiScaleFlow(
             self.image_shape,
@@ -78,6 +83,7 @@ class Glow(GenerativeModel):
             hidden_units=self.hidden_units,
             coupling=coupling,
             scale_activation=scale_activation,
+            prior_scale_activation=prior_scale_activation,
             seed=seed,
             name="flow",
         )
@@ -107,5 +113,6 @@ class Glow(GenerativeModel):
             "hidden_units": self.hidden_units,
             "coupling": self.coupling,
             "scale_activation": self.scale_activation,
+            "prior_scale_activation": self.prior_scale_activation,
             "seed": self.seed,
         }

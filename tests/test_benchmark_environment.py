@@ -1,0 +1,23 @@
+"""benchmarks.environment: what every result JSON records, naming no machine's paths."""
+
+from benchmarks.environment import describe
+
+
+def test_describe_records_versions_cpu_and_a_command_without_paths():
+    record = describe(
+        [
+            "benchmarks/glow_sampling.py",
+            "--data_dir=/home/me/mnist",
+            "--steps=3",
+            "--model_dir",
+            "/tmp/run7",
+            "--output=a.json",
+        ]
+    )
+    assert record["command"] == (
+        "python -m benchmarks.glow_sampling --data_dir=/path/to/mnist --steps=3 "
+        "--model_dir /path/to/run7 --output=a.json"
+    )
+    assert record["versions"]["tensorflow"] and record["versions"]["tfflows"]
+    assert record["cpu"]["model"] and record["cpu"]["cores"] >= 1
+    assert isinstance(record["cpu"]["vector_extensions"], list)
