@@ -45,7 +45,8 @@ def test_fit_lowers_loss_and_real_images_beat_noise(name, digits):
     before = model.evaluate(train, verbose=0, return_dict=True)
     history = model.fit(train, epochs=3, verbose=0)
     after = model.evaluate(train, verbose=0, return_dict=True)
-    assert after["loss"] < before["loss"] - 0.1
+    # The VAE starts calibrated at the mean image (`VAE.initialize`): smaller early drops.
+    assert after["loss"] < before["loss"] - (0.1 if name == "glow" else 0.03)
     assert set(model.terms) | {"bits_per_dim"} <= set(history.history)
     np.testing.assert_allclose(after["loss"], after["bits_per_dim"], rtol=1e-5)
     noise = np.random.default_rng(0).integers(0, 256, digits[:64].shape).astype(np.uint8)
@@ -116,3 +117,24 @@ def test_xla_fit_under_mirrored_strategy_keeps_replicas_identical(digits, mirror
     for variable in model.trainable_variables:
         first, second = (v.numpy() for v in variable.value.values)
         np.testing.assert_array_equal(first, second)
+
+
+def test_a_short_vae_run_beats_a_uniform_density_and_the_mean_image(digits):
+    """15 epochs of the small VAE on digits: under 8 bits/dim, reconstructions beat the mean.
+
+    With Dai & Wipf's gamma = 1 at the start (before the data-dependent
+    `initialize`), the same run stayed at ~9.1 bits/dim with reconstructions
+    further from the images than their mean image.
+    """
+    keras.utils.set_random_seed(0)
+    model = models.get("vae", digits.shape[1:], preset="small")
+    model.initialize(digits[:256])
+    model.compile(model.make_optimizer(1e-3))
+    batches = tf.data.Dataset.from_tensor_slices(digits).shuffle(2000, seed=0).batch(64)
+    model.fit(batches, epochs=15, verbose=0)
+    images = digits[:512]
+    assert float(tf.reduce_mean(model.bits_per_dim(images, seed=0))) < 7.95
+    unit = images.astype(np.float32) / 255.0
+    reconstruction = model.decode(model.encode(images)).numpy()
+    mean_image_error = np.mean((unit - unit.mean(axis=0)) ** 2)
+    assert np.mean((reconstruction - unit) ** 2) < 0.8 * mean_image_error

@@ -81,8 +81,14 @@ class VAE(GenerativeModel):
       latent_dim: size of z.
       filters: widths of the stride-2 convolutions (mirrored in the decoder).
       hidden_units: width of the dense layers.
-      decoder_scale: gamma, the initial (or fixed) decoder standard deviation
-        (Dai & Wipf start the learned gamma at 1).
+      decoder_scale: gamma, the initial (or fixed) decoder standard deviation;
+        None (default): set by `initialize` from the data (see there). Dai &
+        Wipf start the learned gamma at 1, which on model-space pixels in
+        [-0.5, 0.5] is ~4 times their spread: the reconstruction term is then
+        too weak against the KL, the posterior collapses and 2 epochs on
+        digits scored 9.33 bits/dim (a uniform density: 8.00) with
+        reconstructions further from the images (MSE 0.140) than the mean
+        image is (0.072).
       learn_decoder_scale: train gamma.
       num_bits: bit depth the model sees.
     """
@@ -96,7 +102,7 @@ class VAE(GenerativeModel):
         latent_dim=64,
         filters=(32, 64),
         hidden_units=256,
-        decoder_scale=1.0,
+        decoder_scale=None,
         learn_decoder_scale=True,
         num_bits=8,
         **kwargs,
@@ -106,7 +112,7 @@ class VAE(GenerativeModel):
         self.latent_shape = (self.latent_dim,)
         self.filters = tuple(int(f) for f in filters)
         self.hidden_units = int(hidden_units)
-        self.decoder_scale = float(decoder_scale)
+        self.decoder_scale = None if decoder_scale is None else float(decoder_scale)
         self.learn_decoder_scale = bool(learn_decoder_scale)
         self.encoder = conv_encoder(
             self.image_shape, 2 * self.latent_dim, self.filters, self.hidden_units
@@ -116,9 +122,13 @@ class VAE(GenerativeModel):
         )
         self.log_decoder_scale = self.add_weight(
             shape=(),
-            initializer=keras.initializers.Constant(math.log(self.decoder_scale)),
+            initializer=keras.initializers.Constant(math.log(self.decoder_scale or 1.0)),
             trainable=self.learn_decoder_scale,
             name="log_decoder_scale",
+        )
+        # G(z) = decoder(z) + offset, the offset a per-pixel image (`initialize`).
+        self.decoder_offset = self.add_weight(
+            shape=self.image_shape, initializer="zeros", name="decoder_offset"
         )
         self.built = True  # every weight exists now; nothing waits for an input shape
 
@@ -128,7 +138,11 @@ class VAE(GenerativeModel):
         return mean, log_scale
 
     def _reconstruction_log_prob(self, y, z):
-        return gaussian_log_prob(y, self.decoder(z), self.log_decoder_scale, event_ndims=3)
+        return gaussian_log_prob(y, self.decoder_mean(z), self.log_decoder_scale, event_ndims=3)
+
+    def decoder_mean(self, z):
+        """`G(z)`: the decoder network plus the per-pixel offset `initialize` sets."""
+        return self.decoder(z) + tf.cast(self.decoder_offset, self.compute_dtype)
 
     def per_example_terms(self, images, training=False, seed=None):
         y = self.to_model_space(images, seed=seed)
@@ -160,13 +174,31 @@ class VAE(GenerativeModel):
         )
         return self.discrete_log_likelihood(bound)
 
+    def initialize(self, images):
+        """Data-dependent initialisation from one batch (eager, once), as Glow's actnorm.
+
+        The decoder's per-pixel offset starts at the batch's mean image, so a
+        new decoder reconstructs about as well as the mean image does, and,
+        unless `decoder_scale` was given, gamma at the root-mean-square error
+        of the initial reconstructions `G(mu(y))`: the maximum-likelihood
+        gamma for the initial decoder, so the reconstruction term starts
+        calibrated against the KL (Rybkin et al., 2021, "Simple and effective
+        VAE training with calibrated decoders").
+        """
+        y = self.model_space(images, seed=0)
+        self.decoder_offset.assign(tf.cast(tf.reduce_mean(y, axis=0), self.decoder_offset.dtype))
+        if self.decoder_scale is None:
+            error = y - tf.cast(self.decoder_mean(self.posterior(y)[0]), y.dtype)
+            mean_square = tf.reduce_mean(tf.square(tf.cast(error, tf.float32)))
+            self.log_decoder_scale.assign(0.5 * tf.math.log(mean_square))
+
     def encode(self, images):
         """uint8 images to the posterior mean of z (dequantized at bin centres' noise seed 0)."""
         return self.posterior(self.to_model_space(images, seed=0))[0]
 
     def decode(self, latents):
         """Latents to float32 images in [0, 1] (the decoder mean)."""
-        return self.dequantize.to_unit_interval(self.decoder(latents))
+        return self.dequantize.to_unit_interval(self.decoder_mean(latents))
 
     def sample(self, num_samples, temperature=1.0, seed=None):
         shape = tf.stack([tf.cast(num_samples, tf.int32), self.latent_dim])
