@@ -13,7 +13,12 @@ Importing this package registers the TFDS builders `digits`, `mnist_idx` and
 Model space (shared with `tfflows.metrics.likelihood`): `y = (x + u) / 2^n - 0.5`.
 """
 
-from tfflows.data.dequantization import uniform_dequantize
+from tfflows.data.dequantization import (
+    example_seeds,
+    per_example_noise,
+    stream_seeds,
+    uniform_dequantize,
+)
 from tfflows.data.digits import DIGITS_SPLITS, Digits, digits_arrays
 from tfflows.data.idx import IDX_FILES, FashionMnistIdx, MnistIdx, read_idx, read_idx_split
 from tfflows.data.loading import NAMES, dataset_fn, load, resolve_builder_name
@@ -36,12 +41,15 @@ __all__ = [
     "center_crop_resize",
     "dataset_fn",
     "digits_arrays",
+    "example_seeds",
     "load",
     "pad_images",
+    "per_example_noise",
     "read_idx",
     "read_idx_split",
     "reduce_bits",
     "resolve_builder_name",
     "scale_images",
+    "stream_seeds",
     "uniform_dequantize",
 ]
