@@ -1,6 +1,11 @@
 """Importance-weighted bounds in chunks: the one-pass value, bounded memory, any K; evaluation."""
 
+import json
 import math
+import os
+import pathlib
+import subprocess
+import sys
 
 import keras
 import numpy as np
@@ -11,6 +16,7 @@ from tfflows import metrics, models
 from tfflows.models.base import IMPORTANCE_ROWS_PER_CHUNK
 from tfflows.training import SavedModelClient, evaluate
 
+REPO = pathlib.Path(__file__).resolve().parents[1]
 LATENT_MODELS = [
     name for name in models.names() if models.model_class(name).likelihood_kind == "elbo"
 ]
@@ -141,3 +147,26 @@ def test_evaluate_rejects_iw_where_there_is_none(images):
         evaluate(client, "digits", num_importance_samples=4, verbose=False)
     with pytest.raises(ValueError, match="num_importance_samples must be a positive integer"):
         evaluate(client, "digits", num_importance_samples=0, verbose=False)
+
+
+def test_evaluate_binary_writes_both_bounds(images, tmp_path):
+    keras.utils.set_random_seed(0)
+    model = models.get("vae", (8, 8, 1), latent_dim=2, filters=(4,), hidden_units=8)
+    model.save(tmp_path / "best.keras")
+    output = tmp_path / "evaluation.json"
+    command = [
+        sys.executable,
+        "-m",
+        "trainers.evaluate",
+        f"--model_dir={tmp_path}",
+        "--max_examples=4",
+        "--num_importance_samples=16",
+        "--samples_per_chunk=4",
+        f"--output={output}",
+    ]
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    results = json.loads(output.read_text())
+    assert results["iw_num_samples"] == 16 and np.isfinite(results["iw_bits_per_dim"])
+    assert set(results["bounds"]) == {"bits_per_dim", "elbo_bits_per_dim", "iw_bits_per_dim"}
