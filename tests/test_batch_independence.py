@@ -85,3 +85,17 @@ def test_batch_independence_holds_under_xla(name, images):
 def test_training_noise_stays_fresh_without_a_seed(images):
     model = small("vae", images)
     assert not np.any(model.log_prob(images).numpy() == model.log_prob(images).numpy())
+
+
+def test_replicas_score_their_images_as_one_device_does(images, mirrored_strategy):
+    with mirrored_strategy.scope():
+        model = small("vae", images)
+    expected = model.log_prob(images, seed=0).numpy()
+    dataset = tf.data.Dataset.from_tensor_slices(images).batch(16)
+    batch = next(iter(mirrored_strategy.experimental_distribute_dataset(dataset)))
+    per_replica = mirrored_strategy.run(tf.function(lambda x: model.log_prob(x, seed=0)), (batch,))
+    scores = np.concatenate(
+        [v.numpy() for v in mirrored_strategy.experimental_local_results(per_replica)]
+    )
+    assert scores.shape == (16,)  # 8 images a replica
+    np.testing.assert_allclose(scores, expected, rtol=1e-6)
