@@ -112,12 +112,12 @@ def test_invalid_requests_are_rejected_and_the_model_keeps_serving(exported):
             request(**bad)
         assert request().shape == (2, 8, 8, 1)  # still serving
     log_prob = loaded.signatures["log_prob"]
-    with pytest.raises(tf.errors.InvalidArgumentError, match="empty batch"):
+    with pytest.raises(tf.errors.InvalidArgumentError, match="empty images"):
         log_prob(images=tf.zeros([0, 8, 8, 1], tf.uint8))
     # The signature declares uint8 [None, 8, 8, 1]: TF Serving rejects other
     # dtypes before the graph runs (in-process calls cast instead).
     spec = log_prob.structured_input_signature[1]["images"]
     assert spec.dtype == tf.uint8 and spec.shape.as_list() == [None, 8, 8, 1]
-    with pytest.raises(tf.errors.InvalidArgumentError, match="expected shape"):
+    with pytest.raises(tf.errors.InvalidArgumentError, match="images must have shape"):
         log_prob(images=tf.zeros([2, 4, 4, 1], tf.uint8))
     assert log_prob(images=tf.constant(images))["log_prob"].shape == (6,)

@@ -82,7 +82,7 @@ def test_vae_bounds_and_latents(digits):
 
 
 def test_log_prob_rejects_wrong_image_shape():
-    with pytest.raises(ValueError, match="Expected images of shape"):
+    with pytest.raises(ValueError, match=r"images must have shape \[N, 8, 8, 1\]"):
         tiny("glow").log_prob(np.zeros((2, 4, 4, 1), np.uint8))
 
 

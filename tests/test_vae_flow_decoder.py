@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfflows import export, models
+from tfflows import data, export, models
 from tfflows.data import digits_arrays
 from tfflows.layers import InvertibleConv1x1, MultiScaleFlow
 from tfflows.models.gaussian import gaussian_log_prob
@@ -87,8 +87,10 @@ def test_elbo_is_the_papers_bound(phase2_f64):
     terms = model.per_example_terms(images, seed=4)
     y = model.model_space(images, seed=4)
     mean, log_scale = model.posterior(y)
-    eps = tf.random.stateless_normal(mean.shape, tf.constant([5, 0], tf.int64), dtype=tf.float64)
-    z = mean + tf.exp(log_scale) * eps  # reparameterized_sample's noise: seed + 1
+    # Each image's posterior noise: stream 1 of its own seed (the image and the seed only).
+    seeds = data.stream_seeds(data.example_seeds(images, 4), [1])[0]
+    eps = tf.stack([tf.random.stateless_normal(mean.shape[1:], s, dtype=tf.float64) for s in seeds])
+    z = mean + tf.exp(log_scale) * eps
     pixel_mean, pixel_log_scale = model.pixel_distribution(z)
     x, log_det = model.glow.inverse_and_log_det(y)
     log_p_y_given_z = gaussian_log_prob(x, pixel_mean, pixel_log_scale, 3) + log_det

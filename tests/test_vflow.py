@@ -64,7 +64,8 @@ def test_bound_is_log_joint_minus_log_q_and_below_the_iw_bound(vflow64):
     model, images = vflow64
     terms = model.per_example_terms(images, seed=4)
     y = model.model_space(images, seed=4)
-    z, log_q = model.posterior_sample(y, model._noise(8, 4))
+    # Each image's noise: its own stream-1 seed, from the image and the seed only.
+    z, log_q = model.posterior_sample(y, model._noise(8, model.noise_seeds(images, 4)))
     log_joint = model.flow.log_prob(tf.concat([y, z], axis=-1))
     dims = 16
     np.testing.assert_allclose(terms["joint_nll"], -log_joint, rtol=1e-10)

@@ -24,7 +24,12 @@ Model space (shared with `tfflows.metrics.likelihood`): `y = (x + u) / 2^n - 0.5
 """
 
 from tfflows.data.availability import NAMES, DataNotFoundError, check_available
-from tfflows.data.dequantization import uniform_dequantize
+from tfflows.data.dequantization import (
+    example_seeds,
+    per_example_noise,
+    stream_seeds,
+    uniform_dequantize,
+)
 from tfflows.data.digits import DIGITS_SPLITS, Digits, digits_arrays
 from tfflows.data.idx import (
     IDX_FILES,
@@ -60,8 +65,10 @@ __all__ = [
     "check_available",
     "dataset_fn",
     "digits_arrays",
+    "example_seeds",
     "load",
     "pad_images",
+    "per_example_noise",
     "read_idx",
     "read_idx_split",
     "reduce_bits",
@@ -70,6 +77,7 @@ __all__ = [
     "scale_images",
     "source_fingerprint",
     "split_size",
+    "stream_seeds",
     "uniform_dequantize",
     "validation_size",
 ]

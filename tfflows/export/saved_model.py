@@ -5,8 +5,9 @@ import tensorflow as tf
 
 __all__ = ["export_saved_model", "LOG_PROB_SEED"]
 
-#: Seed of the dequantization noise inside the `log_prob` signature, so that
-#: the same images always get the same numbers.
+#: Seed of the noise inside the `log_prob` signature. Each image's noise is a
+#: function of its pixels and this seed only (`tfflows.data.example_seeds`), so
+#: the same image always gets the same numbers, alone or in any batch.
 LOG_PROB_SEED = 0
 
 
@@ -23,16 +24,9 @@ def _check_sample_request(num_samples, temperature, max_samples):
     ]
 
 
-def _check_batch(tensor, what, event_shape):
-    # In-process callers can pass tensors the signature's shape would refuse.
-    return [
-        tf.debugging.assert_positive(tf.shape(tensor)[0], message=f"{what}: empty batch"),
-        tf.debugging.assert_equal(
-            tf.shape(tensor)[1:],
-            tf.constant(event_shape, tf.int32),
-            message=f"{what}: expected shape [N, {', '.join(map(str, event_shape))}]",
-        ),
-    ]
+def _check_nonempty(tensor, what, name):
+    # Shapes, dtypes and values are the model's checks (`check_images`, `check_latents`).
+    return [tf.debugging.assert_positive(tf.shape(tensor)[0], message=f"{what}: empty {name}")]
 
 
 def export_saved_model(model, path, max_samples=1024, verbose=False):
@@ -47,7 +41,8 @@ def export_saved_model(model, path, max_samples=1024, verbose=False):
         (nats of the 8-bit images: exact for flows, the model's bound or joint
         otherwise, as `model.likelihood_kind` says) and `bits_per_dim` float32
         `[N]`, plus what the model's `serving_log_prob` adds. The
-        dequantization noise uses the fixed seed `LOG_PROB_SEED`.
+        noise uses the fixed seed `LOG_PROB_SEED`, per image: an image's
+        numbers do not depend on the batch it comes in.
       - `encode` / `decode`, for models with a latent space: `images` uint8 ->
         `latents` float32, and `latents` -> `images` float32 in [0, 1].
       - `metadata`: no inputs -> `likelihood_kind` (what `log_prob` is: "exact",
@@ -79,8 +74,8 @@ def export_saved_model(model, path, max_samples=1024, verbose=False):
     image_spec = tf.TensorSpec([None, height, width, channels], tf.uint8, name="images")
 
     def log_prob(images):
-        with tf.control_dependencies(_check_batch(images, "log_prob", model.image_shape)):
-            outputs = model.serving_log_prob(images, seed=LOG_PROB_SEED)
+        with tf.control_dependencies(_check_nonempty(images, "log_prob", "images")):
+            outputs = model.serving_log_prob(model.check_images(images), seed=LOG_PROB_SEED)
         return {name: tf.cast(value, tf.float32) for name, value in outputs.items()}
 
     archive.add_endpoint("log_prob", log_prob, input_signature=[image_spec])
@@ -88,11 +83,11 @@ def export_saved_model(model, path, max_samples=1024, verbose=False):
     if getattr(model, "latent_shape", None) is not None:
 
         def encode(images):
-            with tf.control_dependencies(_check_batch(images, "encode", model.image_shape)):
+            with tf.control_dependencies(_check_nonempty(images, "encode", "images")):
                 return {"latents": tf.cast(model.encode(images), tf.float32)}
 
         def decode(latents):
-            with tf.control_dependencies(_check_batch(latents, "decode", model.latent_shape)):
+            with tf.control_dependencies(_check_nonempty(latents, "decode", "latents")):
                 return {"images": tf.cast(model.decode(latents), tf.float32)}
 
         archive.add_endpoint("encode", encode, input_signature=[image_spec])

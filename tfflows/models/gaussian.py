@@ -4,12 +4,11 @@ import math
 
 import tensorflow as tf
 
+from tfflows.data.dequantization import per_example_noise
 from tfflows.layers import standard_normal
-from tfflows.metrics.bounds import importance_weighted_bound
 
 __all__ = [
     "gaussian_log_prob",
-    "importance_weighted_log_prob",
     "kl_to_standard_normal",
     "reparameterized_sample",
     "standard_normal_log_prob",
@@ -45,24 +44,14 @@ def kl_to_standard_normal(mean, log_scale):
 def reparameterized_sample(mean, log_scale, seed=None, sample_shape=()):
     """`z = mean + exp(log_scale) * eps`, `eps ~ N(0, I)` of shape `sample_shape + mean.shape`.
 
-    A given seed is offset by one, so the latent noise differs from the
+    `seed`: None (fresh), per-row seeds `[N, 2]` (`GenerativeModel.noise_seeds`;
+    row n's noise from `seed[n]` alone, no `sample_shape`), or one seed for the
+    whole tensor, offset by one so the latent noise differs from the
     dequantization noise drawn with the same seed.
     """
+    if seed is not None and tf.convert_to_tensor(seed).shape.rank == 2:
+        eps = per_example_noise(seed, tf.shape(mean)[1:], "normal", mean.dtype)
+        return mean + tf.exp(log_scale) * eps
     shape = tf.concat([sample_shape, tf.shape(mean)], axis=0)
     seed = None if seed is None else tf.cast(seed, tf.int64) + 1
     return mean + tf.exp(log_scale) * standard_normal(shape, seed, mean.dtype)
-
-
-def importance_weighted_log_prob(y, mean, log_scale, num_samples, joint_log_prob, seed=None):
-    """The importance-weighted bound (Burda et al.) of `log p(y)` per example, in nats.
-
-    With `K = num_samples` latents `z_k ~ q(z|y) = N(mean, exp(log_scale)^2)`
-    (vectors `[N, d]`) and `joint_log_prob(y, z) = log p(y, z)` per example:
-    `log (1/K) sum_k exp(log p(y, z_k) - log q(z_k | y))`.
-    """
-    z = reparameterized_sample(mean, log_scale, seed, [num_samples])  # [K, N, d]
-    flat_z = tf.reshape(z, [-1, z.shape[-1]])
-    flat_y = tf.tile(y, tf.concat([[num_samples], tf.ones([tf.rank(y) - 1], tf.int32)], 0))
-    joint = tf.reshape(joint_log_prob(flat_y, flat_z), [num_samples, -1])
-    log_weights = joint - gaussian_log_prob(z, mean, log_scale, 1)
-    return importance_weighted_bound(log_weights).value

@@ -137,7 +137,7 @@ class LatentFlowAutoEncoder(GenerativeModel):
         u, log_det = self.flow(z, training=training)  # the layer's call carries `training`
         return self.flow.base_log_prob(u) + log_det
 
-    def decode(self, latents):
+    def _decode(self, latents):
         """Latents to float32 images `G(z)` in [0, 1] (Table 3's sigmoid output)."""
         return tf.cast(tf.sigmoid(self.decoder(latents, training=False)), tf.float32)
 
@@ -154,21 +154,22 @@ class LatentFlowAutoEncoder(GenerativeModel):
         images then depend on `num_samples` too.
         """
         if not batch_statistics:
-            return self.decode(self.sample_latents(num_samples, temperature, seed))
+            return self._decode(self.sample_latents(num_samples, temperature, seed))
         with layers.batch_statistics([self.flow, self.decoder]):
-            return self.decode(self.sample_latents(num_samples, temperature, seed))
+            return self._decode(self.sample_latents(num_samples, temperature, seed))
 
     def interpolate_images(self, images_a, images_b, num_steps=8):
         """`[num_steps, N, H, W, C]`: decoded points on the segments `encode(a)` to `encode(b)`."""
         path = interpolate(self.encode(images_a), self.encode(images_b), num_steps)
         return tf.reshape(
-            self.decode(tf.reshape(path, [-1, self.latent_dim])), [num_steps, -1, *self.image_shape]
+            self._decode(tf.reshape(path, [-1, self.latent_dim])),
+            [num_steps, -1, *self.image_shape],
         )
 
     def interpolate_noise(self, noise_a, noise_b, num_steps=8):
         """`[num_steps, N, H, W, C]`: `G(F(eps))` from `noise_a` to `noise_b` (GLF's Figure 7)."""
         path = tf.reshape(interpolate(noise_a, noise_b, num_steps), [-1, self.latent_dim])
-        return tf.reshape(self.decode(self.flow.forward(path)), [num_steps, -1, *self.image_shape])
+        return tf.reshape(self._decode(self.flow.forward(path)), [num_steps, -1, *self.image_shape])
 
     def get_config(self):
         return {

@@ -9,7 +9,6 @@ from tfflows.layers import standard_normal
 from tfflows.models.base import GenerativeModel, input_dtype, max_halvings
 from tfflows.models.gaussian import (
     gaussian_log_prob,
-    importance_weighted_log_prob,
     kl_to_standard_normal,
     reparameterized_sample,
     standard_normal_log_prob,
@@ -147,7 +146,7 @@ class VAE(GenerativeModel):
     def per_example_terms(self, images, training=False, seed=None):
         y = self.to_model_space(images, seed=seed)
         mean, log_scale = self.posterior(y)
-        z = reparameterized_sample(mean, log_scale, seed)
+        z = reparameterized_sample(mean, log_scale, self.noise_seeds(images, seed))
         reconstruction = self._reconstruction_log_prob(y, z)
         kl = kl_to_standard_normal(mean, log_scale)
         log_likelihood = self.discrete_log_likelihood(reconstruction - kl)
@@ -159,20 +158,15 @@ class VAE(GenerativeModel):
             "decoder_scale": tf.exp(self.log_decoder_scale) * tf.ones_like(kl),
         }
 
-    def log_prob(self, images, seed=None, num_importance_samples=1):
-        """ELBO (K = 1) or importance-weighted bound (K > 1) in nats, per example."""
-        if num_importance_samples <= 1:
-            return super().log_prob(images, seed=seed)
-        y = self.to_model_space(images, seed=seed)
+    def importance_log_weights(self, y, seeds=None):
+        """`log p(y | z) + log N(z; 0, I) - log q(z | y)` per row, `z ~ q(z | y)`."""
         mean, log_scale = self.posterior(y)
-
-        def joint_log_prob(y, z):
-            return self._reconstruction_log_prob(y, z) + standard_normal_log_prob(z, 1)
-
-        bound = importance_weighted_log_prob(
-            y, mean, log_scale, num_importance_samples, joint_log_prob, seed
+        z = reparameterized_sample(mean, log_scale, seeds)
+        return (
+            self._reconstruction_log_prob(y, z)
+            + standard_normal_log_prob(z, 1)
+            - gaussian_log_prob(z, mean, log_scale, 1)
         )
-        return self.discrete_log_likelihood(bound)
 
     def initialize(self, images):
         """Data-dependent initialisation from one batch (eager, once), as Glow's actnorm.
@@ -196,14 +190,14 @@ class VAE(GenerativeModel):
         """uint8 images to the posterior mean of z (dequantized at bin centres' noise seed 0)."""
         return self.posterior(self.to_model_space(images, seed=0))[0]
 
-    def decode(self, latents):
+    def _decode(self, latents):
         """Latents to float32 images in [0, 1] (the decoder mean)."""
         return self.dequantize.to_unit_interval(self.decoder_mean(latents))
 
     def sample(self, num_samples, temperature=1.0, seed=None):
         shape = tf.stack([tf.cast(num_samples, tf.int32), self.latent_dim])
         z = tf.cast(temperature, self.compute_dtype) * standard_normal(shape, seed)
-        return self.decode(z)
+        return self._decode(z)
 
     def get_config(self):
         return {

@@ -50,7 +50,6 @@ import keras
 import tensorflow as tf
 
 from tfflows.layers import MultiScaleFlow, RealNVP, standard_normal
-from tfflows.metrics.bounds import tiled_importance_weighted_bound
 from tfflows.models.base import GenerativeModel
 from tfflows.models.gaussian import gaussian_log_prob, reparameterized_sample
 from tfflows.models.registry import register
@@ -181,6 +180,7 @@ class VAEFlowDecoder(GenerativeModel):
             raise ValueError(f"phase must be 1 or 2, got {phase!r}.")
         self.phase = int(phase)
         self._loss_and_grads_fn = None
+        self.forget_traces()
         self.train_function = self.test_function = self.predict_function = None
 
     def optimized_variables(self):
@@ -233,22 +233,15 @@ class VAEFlowDecoder(GenerativeModel):
 
     def per_example_terms(self, images, training=False, seed=None):
         y = self.model_space(images, seed=seed)
-        log_weight, terms = self.log_weights(y, seed)
+        log_weight, terms = self.log_weights(y, self.noise_seeds(images, seed))
         log_likelihood = self.discrete_log_likelihood(log_weight)
         terms["log_likelihood"] = log_likelihood
         terms["loss"] = -log_likelihood / (self.num_dims * tf.math.log(tf.cast(2.0, y.dtype)))
         return {name: terms[name] for name in self.terms}
 
-    def log_prob(self, images, seed=None, num_importance_samples=1):
-        """ELBO (K = 1) or importance-weighted bound `IW_K` (K > 1) of the 8-bit images, nats."""
-        if num_importance_samples <= 1:
-            return super().log_prob(images, seed=seed)
-        bound = tiled_importance_weighted_bound(
-            lambda y: self.log_weights(y, seed)[0],
-            self.model_space(images, seed=seed),
-            num_importance_samples,
-        )
-        return self.discrete_log_likelihood(bound.value)
+    def importance_log_weights(self, y, seeds=None):
+        """`log p(y | z) + log p(z) - log q(z | y)` per row, `z ~ q(z | y)` (current phase)."""
+        return self.log_weights(y, seeds)[0]
 
     # -- latents and sampling ------------------------------------------------------------------
 
@@ -260,7 +253,7 @@ class VAEFlowDecoder(GenerativeModel):
         """uint8 images to the posterior mean of z (dequantization noise seed 0)."""
         return self.posterior(self.model_space(images, seed=0))[0]
 
-    def decode(self, latents):
+    def _decode(self, latents):
         """`f^-1(g_mu(z))` as float32 images in [0, 1] (phase 1: `g_mu(z)`)."""
         return self._to_images(self.pixel_distribution(latents)[0])
 

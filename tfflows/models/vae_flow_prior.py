@@ -5,11 +5,7 @@ import math
 import keras
 import tensorflow as tf
 
-from tfflows.models.gaussian import (
-    gaussian_log_prob,
-    importance_weighted_log_prob,
-    reparameterized_sample,
-)
+from tfflows.models.gaussian import gaussian_log_prob, reparameterized_sample
 from tfflows.models.latent_flow import SMALL_NETWORKS, LatentFlowAutoEncoder
 from tfflows.models.registry import register
 
@@ -138,7 +134,7 @@ class VAEFlowPrior(LatentFlowAutoEncoder):
     def per_example_terms(self, images, training=False, seed=None):
         y = self.unit_images(images, seed=seed)
         mean, log_scale = self.posterior(y, training=training)
-        z = reparameterized_sample(mean, log_scale, seed)
+        z = reparameterized_sample(mean, log_scale, self.noise_seeds(images, seed))
         reconstruction, mse = self._reconstruction_log_prob(y, z, training=training)
         prior = self.flow_log_prob(z, training=training)
         posterior = gaussian_log_prob(z, mean, log_scale, 1)
@@ -155,20 +151,19 @@ class VAEFlowPrior(LatentFlowAutoEncoder):
             "mse": mse,
         }
 
-    def log_prob(self, images, seed=None, num_importance_samples=1):
-        """ELBO (K = 1) or importance-weighted bound (K > 1) in nats, per example."""
-        if num_importance_samples <= 1:
-            return super().log_prob(images, seed=seed)
-        y = self.unit_images(images, seed=seed)
+    def bound_inputs(self, images, seed=None):
+        """The decoder's space: dequantized images in [0, 1]."""
+        return self.unit_images(images, seed=seed)
+
+    def importance_log_weights(self, y, seeds=None):
+        """`log p(y | z) + log p_flow(z) - log q(z | y)` per row (eq. 4), `z ~ q(z | y)`."""
         mean, log_scale = self.posterior(y)
-
-        def joint_log_prob(y, z):
-            return self._reconstruction_log_prob(y, z)[0] + self.flow.log_prob(z)
-
-        bound = importance_weighted_log_prob(
-            y, mean, log_scale, num_importance_samples, joint_log_prob, seed
+        z = reparameterized_sample(mean, log_scale, seeds)
+        return (
+            self._reconstruction_log_prob(y, z)[0]
+            + self.flow_log_prob(z)
+            - gaussian_log_prob(z, mean, log_scale, 1)
         )
-        return self.discrete_log_likelihood(bound)
 
     def encode(self, images):
         """uint8 images to the posterior mean of z (dequantization noise seed 0)."""

@@ -48,7 +48,6 @@ import keras
 import tensorflow as tf
 
 from tfflows.layers import MultiScaleFlow
-from tfflows.metrics.bounds import tiled_importance_weighted_bound
 from tfflows.models.base import GenerativeModel, input_dtype
 from tfflows.models.gaussian import standard_normal_log_prob
 from tfflows.models.glow import default_num_levels
@@ -179,7 +178,8 @@ class VFlow(GenerativeModel):
 
     def per_example_terms(self, images, training=False, seed=None):
         y = self.model_space(images, seed=seed)
-        log_w, log_joint, log_q = self.log_weights(y, self._noise(tf.shape(y)[0], seed))
+        noise = self._noise(tf.shape(y)[0], self.noise_seeds(images, seed))
+        log_w, log_joint, log_q = self.log_weights(y, noise)
         log_likelihood = self.discrete_log_likelihood(log_w)
         return {
             "loss": -log_likelihood / (self.num_dims * tf.math.log(tf.cast(2.0, y.dtype))),
@@ -188,16 +188,9 @@ class VFlow(GenerativeModel):
             "posterior_log_prob": log_q,
         }
 
-    def log_prob(self, images, seed=None, num_importance_samples=1):
-        """ELBO (K = 1) or importance-weighted bound `IW_K` (K > 1) of the 8-bit images, nats."""
-        if num_importance_samples <= 1:
-            return super().log_prob(images, seed=seed)
-        bound = tiled_importance_weighted_bound(
-            lambda y: self.log_weights(y, self._noise(tf.shape(y)[0], seed))[0],
-            self.model_space(images, seed=seed),
-            num_importance_samples,
-        )
-        return self.discrete_log_likelihood(bound.value)
+    def importance_log_weights(self, y, seeds=None):
+        """`log p(y, z) - log q(z | y)` per row, `z = g(u; h(y))`, `u` from the row's seed."""
+        return self.log_weights(y, self._noise(tf.shape(y)[0], seeds))[0]
 
     # -- sampling and initialisation -----------------------------------------------------------
 

@@ -22,6 +22,7 @@ class SavedModelClient:
         self.image_shape = tuple(int(d) for d in metadata["image_shape"].numpy())
 
     def log_prob(self, images):
+        """The `log_prob` signature: noise seeded per image with `export.LOG_PROB_SEED`."""
         return self._loaded.signatures["log_prob"](images=tf.cast(images, tf.uint8))["log_prob"]
 
     def sample(self, num_samples, temperature=1.0, seed=0):
@@ -46,6 +47,8 @@ def evaluate(
     seed=0,
     fid_cache_dir=None,
     verbose=True,
+    num_importance_samples=1,
+    samples_per_chunk=None,
 ):
     """Bits/dim (saying which bound) on a split, and optionally FID against it.
 
@@ -56,27 +59,75 @@ def evaluate(
       max_examples: evaluate on the first N images of the split only.
       num_fid_samples: generated images for FID (0 skips FID); the paper's
         protocol is 10,000 samples against the 10,000 test images.
-      temperature, seed: of the generated images.
+      temperature: of the generated images.
+      seed: of the generated images, and of the likelihood's noise: each
+        image's own, so its number does not depend on `batch_size` (a
+        `SavedModelClient` always uses the signature's `export.LOG_PROB_SEED`,
+        0, the default here).
       fid_cache_dir: directory caching the real split's Inception statistics.
+      num_importance_samples: K > 1 adds the importance-weighted bound `IW_K`
+        (Burda et al., 2016) beside the ELBO, for latent-variable models
+        (`likelihood` "elbo") given as Keras models; computed
+        `samples_per_chunk` samples at a time (None: the model's default).
 
     Returns:
       A dict with `bits_per_dim`, `log_likelihood` (mean nats), `likelihood`
-      (what they are: "exact", "elbo", "joint"), `num_examples`, and `fid`
-      with `nonfinite_samples`: how many samples had a NaN or infinite pixel
-      (a flow's inverse can overflow at high temperature); they count as
-      black or white pixels (`tfflows.visualization.to_uint8`).
+      (what they are: "exact", "elbo", "joint"), `num_examples`; with K > 1
+      also `elbo_bits_per_dim`, `elbo_log_likelihood` (the same ELBO),
+      `iw_bits_per_dim`, `iw_log_likelihood` and `iw_num_samples`; `bounds`
+      names what each bits/dim number is. With FID: `fid` and
+      `nonfinite_samples`, how many samples had a NaN or infinite pixel (a
+      flow's inverse can overflow at high temperature); they count as black
+      or white pixels (`tfflows.visualization.to_uint8`).
     """
+    k = _importance_samples(model, num_importance_samples)
+    saved_model = isinstance(model, SavedModelClient)
     images = _real_images(dataset, split, data_dir, pad_to, batch_size, max_examples)
-    log_likelihood = np.concatenate([np.asarray(model.log_prob(batch)) for batch in images])
     dims = math.prod(model.image_shape)
+    log_likelihood, iw = [], []
+    for batch in images:
+        log_likelihood.append(
+            np.asarray(model.log_prob(batch) if saved_model else model.log_prob(batch, seed=seed))
+        )
+        if k > 1:
+            iw.append(
+                np.asarray(
+                    model.log_prob(
+                        batch,
+                        seed=seed,
+                        num_importance_samples=k,
+                        samples_per_chunk=samples_per_chunk,
+                    )
+                )
+            )
+    log_likelihood = np.concatenate(log_likelihood)
+
+    def bits(nats):
+        return float(-nats.mean() / (dims * math.log(2.0)))
+
+    kind = model.likelihood_kind
     results = {
-        "likelihood": model.likelihood_kind,
+        "likelihood": kind,
         "log_likelihood": float(log_likelihood.mean()),
-        "bits_per_dim": float(-log_likelihood.mean() / (dims * math.log(2.0))),
+        "bits_per_dim": bits(log_likelihood),
         "num_examples": int(log_likelihood.shape[0]),
         "dataset": dataset,
         "split": split,
+        "bounds": {"bits_per_dim": _BOUND_NAMES[kind]},
     }
+    if k > 1:
+        iw = np.concatenate(iw)
+        results.update(
+            elbo_log_likelihood=results["log_likelihood"],
+            elbo_bits_per_dim=results["bits_per_dim"],
+            iw_log_likelihood=float(iw.mean()),
+            iw_bits_per_dim=bits(iw),
+            iw_num_samples=k,
+        )
+        results["bounds"].update(
+            elbo_bits_per_dim=_BOUND_NAMES["elbo"],
+            iw_bits_per_dim=f"importance-weighted bound IW_K, K={k} (Burda et al., 2016)",
+        )
     if num_fid_samples:
         results.update(
             sample_fid(
@@ -145,6 +196,31 @@ def sample_fid(
         "temperature": float(temperature),
         "nonfinite_samples": int(np.sum(~np.isfinite(generated).all(axis=(1, 2, 3)))),
     }
+
+
+_BOUND_NAMES = {
+    "exact": "exact log-likelihood of the uniformly dequantized image (a bound on the 8-bit one)",
+    "elbo": "ELBO, one posterior sample per image",
+    "joint": "joint density of the image and its code (not a bound on log p(x))",
+}
+
+
+def _importance_samples(model, num_importance_samples):
+    """K checked against the model: IW bounds need a Keras latent-variable model."""
+    k = num_importance_samples
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise ValueError(f"num_importance_samples must be a positive integer, got {k!r}.")
+    if k > 1 and isinstance(model, SavedModelClient):
+        raise ValueError(
+            "num_importance_samples > 1 needs the Keras model (--model_dir): a SavedModel's "
+            "log_prob signature gives the single-sample bound only."
+        )
+    if k > 1 and model.likelihood_kind != "elbo":
+        raise ValueError(
+            f"num_importance_samples={k} needs a latent-variable model (likelihood 'elbo'); "
+            f"this model's log_prob is {model.likelihood_kind!r}."
+        )
+    return int(k)
 
 
 def _real_images(dataset, split, data_dir, pad_to, batch_size, max_examples):
