@@ -156,6 +156,8 @@ def test_glow_phase_callback_switches_inside_one_fit(digits):
     assert isinstance(callback, models.GlowPhase) and callback.start_epoch == 2
     history = model.fit(train, epochs=4, verbose=0, callbacks=[callback])
     assert model.phase == 2
+    # A fresh Adam for phase 2: its step count restarted at the switch (2 epochs x 2 steps).
+    assert int(model.optimizer.iterations) == 4
     glow_log_det = np.asarray(history.history["glow_log_det"])
     assert np.all(glow_log_det[:2] == 0.0) and np.all(glow_log_det[2:] != 0.0)
 

@@ -19,10 +19,11 @@ additive couplings, unit actnorms without data-dependent initialisation), so
 phase 2 starts from phase 1's density. `set_phase(2)` switches between fits;
 `training_callbacks(epochs)` switches inside one `fit` after a fraction
 `vae_fraction` of the epochs (the paper: 1,000 + 1,000, i.e. 0.5), which is how
-the trainer runs it. In one `fit` the optimizer is shared: the Glow layer's
-Adam moments start at zero in phase 2 while the step count goes on, so its
-first updates are up to ~3x the learning rate where a fresh Adam's bias
-correction would give 1x; compile a new optimizer between two fits to avoid it.
+the trainer runs it. Phase 2 starts its optimizer afresh either way: between
+two fits by compiling a new one, inside one `fit` by `GlowPhase` restarting the
+optimizer's step count (the Glow layer's Adam moments are still zero then, so
+this is a fresh Adam for it; with the step count of phase 1 its bias
+correction would make the first updates up to ~3x the learning rate).
 
 `likelihood_kind = "elbo"`: `log_prob` is the ELBO of the current phase's
 model (or the IW bound with `num_importance_samples=K > 1`), `bound - D n log 2`
@@ -62,6 +63,9 @@ class GlowPhase(keras.callbacks.Callback):
     """Switches a `VAEFlowDecoder` to phase 2 at the start of epoch `start_epoch` (0-based).
 
     Also after a resume: the phase follows the epoch, not the callback's history.
+    At the switch itself the optimizer's step count restarts at 0, so the
+    Glow layer's Adam (whose moments are still zero) starts as a fresh one; a
+    run resumed later in phase 2 keeps the count its backup holds.
     """
 
     def __init__(self, start_epoch):
@@ -71,6 +75,8 @@ class GlowPhase(keras.callbacks.Callback):
     def on_epoch_begin(self, epoch, logs=None):
         if epoch >= self.start_epoch and self.model.phase != 2:
             self.model.set_phase(2)
+            if epoch == self.start_epoch and self.model.optimizer is not None:
+                self.model.optimizer.iterations.assign(0)
             self.model.make_train_function(force=True)
 
 
