@@ -138,3 +138,19 @@ def test_a_short_vae_run_beats_a_uniform_density_and_the_mean_image(digits):
     reconstruction = model.decode(model.encode(images)).numpy()
     mean_image_error = np.mean((unit - unit.mean(axis=0)) ** 2)
     assert np.mean((reconstruction - unit) ** 2) < 0.8 * mean_image_error
+
+
+@pytest.mark.parametrize("dtype", ["float64", "mixed_bfloat16"])
+def test_keras_file_keeps_the_dtype_policy(dtype, digits, tmp_path):
+    """A `.keras` round trip used to drop the policy (reloading as float32)."""
+    name = "vae"
+    keras.utils.set_random_seed(0)
+    model = models.get(name, (8, 8, 1), dtype=dtype, **TINY[name])
+    model.initialize(digits[:32])
+    model.save(tmp_path / "model.keras")
+    reloaded = keras.saving.load_model(tmp_path / "model.keras")
+    assert reloaded.dtype_policy.name == dtype
+    assert reloaded.log_prob(digits[:4], seed=1).dtype == model.variable_dtype
+    np.testing.assert_allclose(
+        reloaded.log_prob(digits[:4], seed=1), model.log_prob(digits[:4], seed=1)
+    )

@@ -182,8 +182,12 @@ class GenerativeModel(keras.Model):
         return self.dequantize(self.check_images(images), seed=seed)
 
     def model_space(self, images, seed=None):
-        """Dequantized model-space images in the model's compute dtype (float64 for checks)."""
-        return tf.cast(self.to_model_space(images, seed=seed), self.compute_dtype)
+        """Dequantized model-space images in the dtype of the model's variables.
+
+        float64 for exact checks; float32 under mixed precision, where the
+        networks compute in bfloat16/float16 and the likelihood stays float32.
+        """
+        return tf.cast(self.to_model_space(images, seed=seed), self.variable_dtype)
 
     def noise_seeds(self, images, seed, sample=0):
         """Per-example seeds `[N, 2]` of the latent noise of sample `sample`; None if `seed` is.
@@ -420,4 +424,7 @@ class GenerativeModel(keras.Model):
             tracker.reset_state()
 
     def get_config(self):
-        return {"image_shape": self.image_shape, "num_bits": self.num_bits, "name": self.name}
+        # Keras' own part (name, trainable, dtype policy): without it a `.keras`
+        # round trip reloaded a float64 or mixed-precision model as float32.
+        base = keras.layers.Layer.get_config(self)
+        return {**base, "image_shape": self.image_shape, "num_bits": self.num_bits}

@@ -113,12 +113,9 @@ class VAE(GenerativeModel):
         self.hidden_units = int(hidden_units)
         self.decoder_scale = None if decoder_scale is None else float(decoder_scale)
         self.learn_decoder_scale = bool(learn_decoder_scale)
-        self.encoder = conv_encoder(
-            self.image_shape, 2 * self.latent_dim, self.filters, self.hidden_units
-        )
-        self.decoder = conv_decoder(
-            self.image_shape, self.latent_dim, self.filters, self.hidden_units
-        )
+        nets = dict(filters=self.filters, hidden_units=self.hidden_units, dtype=self.dtype_policy)
+        self.encoder = conv_encoder(self.image_shape, 2 * self.latent_dim, **nets)
+        self.decoder = conv_decoder(self.image_shape, self.latent_dim, **nets)
         self.log_decoder_scale = self.add_weight(
             shape=(),
             initializer=keras.initializers.Constant(math.log(self.decoder_scale or 1.0)),
@@ -133,7 +130,8 @@ class VAE(GenerativeModel):
 
     def posterior(self, y):
         """Mean and log standard deviation of `q(z | y)`."""
-        mean, log_scale = tf.split(self.encoder(y), 2, axis=-1)
+        # The bound is computed in the variables' dtype (float32 under mixed precision).
+        mean, log_scale = tf.split(tf.cast(self.encoder(y), y.dtype), 2, axis=-1)
         return mean, log_scale
 
     def _reconstruction_log_prob(self, y, z):
@@ -141,10 +139,10 @@ class VAE(GenerativeModel):
 
     def decoder_mean(self, z):
         """`G(z)`: the decoder network plus the per-pixel offset `initialize` sets."""
-        return self.decoder(z) + tf.cast(self.decoder_offset, self.compute_dtype)
+        return tf.cast(self.decoder(z), self.decoder_offset.dtype) + self.decoder_offset
 
     def per_example_terms(self, images, training=False, seed=None):
-        y = self.to_model_space(images, seed=seed)
+        y = self.model_space(images, seed=seed)
         mean, log_scale = self.posterior(y)
         z = reparameterized_sample(mean, log_scale, self.noise_seeds(images, seed))
         reconstruction = self._reconstruction_log_prob(y, z)
@@ -188,7 +186,7 @@ class VAE(GenerativeModel):
 
     def encode(self, images):
         """uint8 images to the posterior mean of z (dequantized at bin centres' noise seed 0)."""
-        return self.posterior(self.to_model_space(images, seed=0))[0]
+        return self.posterior(self.model_space(images, seed=0))[0]
 
     def _decode(self, latents):
         """Latents to float32 images in [0, 1] (the decoder mean)."""
