@@ -17,9 +17,8 @@ position there. `example_seeds(images, seed)` gives every image a stateless seed
 caller's seed; `stream_seeds` derives independent streams from it (stream 0: this
 dequantization, stream `1 + k`: a latent model's k-th posterior sample), and
 `per_example_noise` draws each row's noise from its own seed. Stateless RNGs mix their
-seed through Philox, so nearby seeds give unrelated noise. Two images share noise only
-if their hashes agree, which for different images happens with probability about
-`2^-100` per pair.
+seed through Philox, so nearby seeds give unrelated noise. Two different images share
+noise only if both random linear hashes of their difference vanish: negligibly rarely.
 """
 
 import numpy as np
