@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfflows import models
+from tfflows import metrics, models
 from tfflows.metrics import fid
 from tfflows.training import evaluate, sample_fid
 
@@ -82,9 +82,10 @@ def test_nonfinite_samples_are_counted(vae, counted_features, monkeypatch):
         return images + tf.reshape(bad, [-1, 1, 1, 1])
 
     monkeypatch.setattr(vae, "sample", sample_with_overflow)
-    results = evaluate(
-        vae, "digits", "test", max_examples=20, num_fid_samples=20, batch_size=20, verbose=False
-    )
+    with pytest.warns(metrics.NonFiniteSamplesWarning, match="2 of 20 sampled images"):
+        results = evaluate(
+            vae, "digits", "test", max_examples=20, num_fid_samples=20, batch_size=20, verbose=False
+        )
     assert results["nonfinite_samples"] == 2
     assert np.isfinite(results["fid"])
 
@@ -100,3 +101,13 @@ def test_temperature_sweep_reuses_the_real_statistics(vae, counted_features, tmp
     assert sweep[0]["fid"] == pytest.approx(full["fid"], rel=1e-12)  # same samples, same FID
     assert [r["temperature"] for r in sweep] == [1.0, 0.5]
     assert sweep[1]["fid"] != pytest.approx(sweep[0]["fid"], rel=1e-6)
+
+
+def test_padded_evaluation_says_which_pixels_bits_per_dim_is_over():
+    keras.utils.set_random_seed(0)
+    glow = models.get("glow", (16, 16, 1), num_steps=1, hidden_units=8)
+    results = evaluate(glow, "digits", "test", pad_to=16, max_examples=8, batch_size=8)
+    assert (results["num_dims"], results["original_num_dims"]) == (256, 64)
+    np.testing.assert_allclose(
+        results["bits_per_dim_original_pixels"], results["bits_per_dim"] * 256 / 64, rtol=1e-6
+    )

@@ -8,6 +8,7 @@ r"""Evaluates a trained model: bits/dim (saying which bound) and FID on a split.
 
 import json
 import pathlib
+import sys
 
 from absl import app, flags
 
@@ -67,6 +68,12 @@ def main(argv):
         samples_per_chunk=FLAGS.samples_per_chunk,
     )
     print(json.dumps(results, indent=2, sort_keys=True))
+    if results.get("nonfinite_samples"):
+        print(
+            f"warning: {results['nonfinite_samples']} of {results['num_fid_samples']} samples "
+            "have NaN or infinite pixels (counted as black or white in the FID)",
+            file=sys.stderr,
+        )
     if FLAGS.output:
         pathlib.Path(FLAGS.output).write_text(json.dumps(results, indent=2, sort_keys=True))
 

@@ -6,7 +6,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfflows import data
-from tfflows.metrics import frechet_inception_distance
+from tfflows.metrics import frechet_inception_distance, pixel_accounting, warn_if_nonfinite
 from tfflows.visualization import to_uint8
 
 __all__ = ["SavedModelClient", "evaluate", "sample_fid"]
@@ -78,7 +78,10 @@ def evaluate(
       names what each bits/dim number is. With FID: `fid` and
       `nonfinite_samples`, how many samples had a NaN or infinite pixel (a
       flow's inverse can overflow at high temperature); they count as black
-      or white pixels (`tfflows.visualization.to_uint8`).
+      or white pixels (`tfflows.visualization.to_uint8`), and a
+      `NonFiniteSamplesWarning` says how many. With `pad_to`, the
+      `tfflows.metrics.pixel_accounting` fields say which pixels bits/dim is
+      over and add `bits_per_dim_original_pixels`.
     """
     k = _importance_samples(model, num_importance_samples)
     saved_model = isinstance(model, SavedModelClient)
@@ -127,6 +130,11 @@ def evaluate(
         results["bounds"].update(
             elbo_bits_per_dim=_BOUND_NAMES["elbo"],
             iw_bits_per_dim=f"importance-weighted bound IW_K, K={k} (Burda et al., 2016)",
+        )
+    if pad_to:
+        original_shape = _real_images(dataset, split, data_dir, None, 1, 1).element_spec.shape[1:]
+        results.update(
+            pixel_accounting(results["log_likelihood"], model.image_shape, original_shape)
         )
     if num_fid_samples:
         results.update(
@@ -194,7 +202,7 @@ def sample_fid(
         ),
         "num_fid_samples": int(num_samples),
         "temperature": float(temperature),
-        "nonfinite_samples": int(np.sum(~np.isfinite(generated).all(axis=(1, 2, 3)))),
+        "nonfinite_samples": warn_if_nonfinite(generated, f"FID samples at T = {temperature}"),
     }
 
 
