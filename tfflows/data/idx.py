@@ -24,7 +24,6 @@ checking that every new file reads; a damaged file is named in a `ValueError`.
 """
 
 import gzip
-import hashlib
 import json
 import logging
 import os
@@ -33,6 +32,7 @@ import zlib
 import numpy as np
 import tensorflow_datasets as tfds
 
+from tfflows.checksums import sha256_of_file
 from tfflows.data.splits import validation_size
 
 __all__ = [
@@ -123,11 +123,7 @@ def source_fingerprint(directory):
         stat = os.stat(path)
         key = (os.path.realpath(path), stat.st_size, stat.st_mtime_ns)
         if key not in _HASHES:
-            digest = hashlib.sha256()
-            with open(path, "rb") as f:
-                for block in iter(lambda: f.read(1 << 20), b""):
-                    digest.update(block)
-            _HASHES[key] = digest.hexdigest()
+            _HASHES[key] = sha256_of_file(path)
         fingerprint[name] = {"size": stat.st_size, "sha256": _HASHES[key]}
     return fingerprint
 

