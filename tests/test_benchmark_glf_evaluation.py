@@ -10,7 +10,7 @@ from tfflows import models
 @pytest.fixture(scope="module")
 def glf():
     model = models.get("glf", (28, 28, 1), latent_dim=4, flow_blocks=1, flow_hidden_units=8)
-    model(np.zeros((2, 28, 28, 1), np.float32))
+    model(np.zeros((2, 28, 28, 1), np.uint8))
     return model
 
 

@@ -72,7 +72,7 @@ def test_it_needs_an_averaging_optimizer_that_has_stepped():
 
 def test_make_optimizer_passes_keras_options_through():
     glf = models.get("glf", (8, 8, 1), latent_dim=2, flow_blocks=1, flow_hidden_units=4)
-    glf(np.zeros((1, 8, 8, 1), np.float32))
+    glf(np.zeros((1, 8, 8, 1), np.uint8))
     optimizer = glf.make_optimizer(1e-3, use_ema=True, ema_momentum=0.9)
     assert isinstance(optimizer, SplitAdam) and optimizer.use_ema
     assert optimizer.ema_momentum == 0.9 and optimizer.group_l2 == glf.flow_weight_decay
