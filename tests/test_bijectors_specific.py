@@ -313,7 +313,14 @@ def test_scale_activations_match_formulas(num_masked):
 
 
 def test_scale_activations_registry():
-    assert set(fb.SCALE_ACTIVATIONS) == {"tanh", "sigmoid", "exp", "atan"}
+    assert set(fb.SCALE_ACTIVATIONS) == {
+        "tanh",
+        "sigmoid",
+        "exp",
+        "atan",
+        "contracting",
+        "capped_exp",
+    }
     bij = fb.AffineCoupling(lambda x: (x, x), scale_activation="sigmoid")
     assert bij.scale_activation == "sigmoid"
     assert bij.affine_direction == "forward"

@@ -322,3 +322,17 @@ def test_padded_images_report_which_pixels_bits_per_dim_is_over(tmp_path):
     expected = -evaluation["log_likelihood"] / (64 * np.log(2.0))
     np.testing.assert_allclose(evaluation["bits_per_dim_original_pixels"], expected, rtol=1e-6)
     assert "192 of them padding" in evaluation["pixels"]
+
+
+def test_steps_per_epoch_beyond_one_pass_trains_every_epoch(tmp_path):
+    """3 epochs of 30 steps over digits' 80 batches of 16: the data repeats, no epoch is cut."""
+    result = run_trainer(
+        "--model=glow",
+        "--epochs=3",
+        "--steps_per_epoch=30",
+        f"--model_dir={tmp_path}",
+        "--num_samples=4",
+        *TINY_FLAGS["glow"],
+    )
+    assert csv_epochs(tmp_path) == [0, 1, 2]
+    assert "ran out of data" not in result.stdout + result.stderr

@@ -89,6 +89,9 @@ def _distributed(config, strategy, split, training):
         shuffle=training,
         seed=config.seed,
         drop_remainder=training,
+        # With steps_per_epoch Keras keeps one iterator across epochs: without
+        # repeating, a later epoch ran out of data and training stopped early.
+        repeat=training and config.steps_per_epoch is not None,
         **_load_kwargs(config),
     )
     return strategy.distribute_datasets_from_function(fn)
