@@ -325,3 +325,21 @@ def test_ctrl_c_binary_exits_in_one_line_and_resumes(tmp_path):
     assert "best.keras chosen on 'validation', 143 images" in summary
     for where in ("samples.png", "evaluation.json", "tensorboard", "saved_model"):
         assert f"{tmp_path}/{where}" in summary
+
+
+def test_ctrl_c_while_tensorflow_loads_exits_in_one_line(tmp_path):
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "trainers.train", f"--model_dir={tmp_path / 'run'}"],
+        cwd=repo,
+        env={k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(0.5)  # importing TensorFlow takes seconds
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 128 + signal.SIGINT, out + err
+    assert err.strip() == "interrupted before training started", err
+    assert not (tmp_path / "run").exists()

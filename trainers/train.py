@@ -19,9 +19,13 @@ from absl import app, flags, logging
 
 from trainers.quiet import import_tensorflow_quietly
 
-import_tensorflow_quietly()  # before anything imports TensorFlow
+try:
+    import_tensorflow_quietly()  # before anything imports TensorFlow
 
-from tfflows import data, models  # noqa: E402
+    from tfflows import data, models
+except KeyboardInterrupt:  # Ctrl-C in the seconds TensorFlow takes to load
+    print("interrupted before training started", file=sys.stderr)
+    sys.exit(128 + signal.SIGINT)
 
 FLAGS = flags.FLAGS
 
