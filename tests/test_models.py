@@ -154,3 +154,10 @@ def test_keras_file_keeps_the_dtype_policy(dtype, digits, tmp_path):
     np.testing.assert_allclose(
         reloaded.log_prob(digits[:4], seed=1), model.log_prob(digits[:4], seed=1)
     )
+
+
+def test_preset_names_list_each_models_presets():
+    assert models.preset_names("glow") == ["default", "small"]
+    for name in models.names():
+        for preset in models.preset_names(name):
+            assert isinstance(models.preset_config(name, preset), dict)

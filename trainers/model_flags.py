@@ -47,8 +47,7 @@ def _parameters(name):
 
 
 def _presets(name):
-    # The registry has no public listing of a model's presets; its table has them.
-    return models.registry._lookup(name)[1]
+    return {preset: models.preset_config(name, preset) for preset in models.preset_names(name)}
 
 
 def _defaults_text(name, parameter, first_preset):

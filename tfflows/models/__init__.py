@@ -5,7 +5,14 @@ from tfflows.models.conditional_flow_vae import ConditionalFlowVAE, conditional_
 from tfflows.models.fvae import FVAE
 from tfflows.models.glf import GLF
 from tfflows.models.glow import Glow
-from tfflows.models.registry import get, model_class, names, preset_config, register
+from tfflows.models.registry import (
+    get,
+    model_class,
+    names,
+    preset_config,
+    preset_names,
+    register,
+)
 from tfflows.models.vae import VAE
 from tfflows.models.vae_flow_decoder import GlowPhase, VAEFlowDecoder
 from tfflows.models.vae_flow_prior import VAEFlowPrior
@@ -28,5 +35,6 @@ __all__ = [
     "model_class",
     "names",
     "preset_config",
+    "preset_names",
     "register",
 ]

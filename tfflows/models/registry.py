@@ -1,6 +1,6 @@
 """Models by name, with hyper-parameter presets: what the trainers build from flags."""
 
-__all__ = ["get", "model_class", "names", "preset_config", "register"]
+__all__ = ["get", "model_class", "names", "preset_config", "preset_names", "register"]
 
 _MODELS = {}
 
@@ -26,6 +26,11 @@ def register(name, presets=None):
 def names():
     """The registered model names."""
     return sorted(_MODELS)
+
+
+def preset_names(name):
+    """The presets of model `name` ("default" and the ones it registered)."""
+    return sorted(_lookup(name)[1])
 
 
 def preset_config(name, preset="default"):
