@@ -34,7 +34,7 @@ setuptools.setup(
     ],
     extras_require={
         "gpu": ["tensorflow[and-cuda]>=2.21,<2.22"],
-        "test": ["pytest", "ruff>=0.17,<0.18"],
+        "test": ["pytest", "pytest-xdist", "ruff>=0.17,<0.18"],
     },
     entry_points={"console_scripts": ["tfflows-train = trainers.train:run"]},
     classifiers=[

@@ -290,7 +290,7 @@ def test_ctrl_c_binary_exits_in_one_line_and_resumes(tmp_path):
         "--batch_size=16",
         "--verbose=0",
         "--epochs=2",
-        "--steps_per_epoch=400",  # seconds per epoch (data repeats): the signal lands in epoch 2
+        "--steps_per_epoch=3000",  # seconds per epoch (data repeats): the signal lands in epoch 2
         "--num_samples=4",
         "--glow_num_levels=1",
         "--glow_num_steps=1",
