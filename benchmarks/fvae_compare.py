@@ -22,17 +22,25 @@ Then, per model:
   - images/s: training throughput over the budget, and sampling throughput;
   - FIDs at `--extra_temperatures`, and f-VAE's learned sigma1 and sigma2.
 
-Usage:
-  python -m benchmarks.fvae_compare --data_dir=/path/to/mnist --minutes=30 --output=cmp.json
+Evaluation is on `--eval_split`: "validation" (the last 5,000 training
+images, never trained on) when choosing between variants, "test" for the
+reported numbers. `--config` changes a model's architecture, e.g.
+`--config='{"fvae": {"latent_channels": 2}}'`, and `--tag` names the variant.
 
-The JSON result is printed as the last line and written to `--output`.
+Usage:
+  python -m benchmarks.fvae_compare --data_dir=/path/to/mnist --minutes=30 \
+      --results_dir=benchmarks/results
+
+The JSON result is printed as the last line and written to `--output`; with
+`--results_dir`, each model's row also goes to
+`<paper>_<dataset>_<model>[-<tag>]_<minutes>min[_<split>].json` (no split
+suffix for "test") beside a PNG of its samples, one row per temperature.
 """
 
 import argparse
 import json
 import math
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -43,15 +51,24 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
+from benchmarks.environment import describe  # noqa: E402
 from benchmarks.time_budget import TimeBudget  # noqa: E402
-from tfflows import data, models  # noqa: E402
+from tfflows import data, models, visualization  # noqa: E402
 from tfflows.training.evaluation import evaluate, sample_fid  # noqa: E402
 
+_CHILD = "TFFLOWS_BENCHMARK_CHILD"  # set in the process `run_in_subprocess` starts
 WIDTHS = (8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256)
 
 
-def architecture(name, width):
-    """The compared configurations, with `width` the knob matched to the parameter budget."""
+def architecture(name, width, overrides=None):
+    """The compared configurations, with `width` the knob matched to the parameter budget.
+
+    `overrides` (from `--config`) replaces or adds constructor arguments.
+    """
+    return {**_architecture(name, width), **(overrides or {})}
+
+
+def _architecture(name, width):
     if name == "fvae":
         return dict(encoder_steps=2, hidden_units=width, flow_steps=4, flow_hidden_units=width)
     if name == "glow":
@@ -70,6 +87,19 @@ def parse_args(argv=None):
     p.add_argument("--data_dir", required=True, help="directory of the IDX .gz files")
     p.add_argument("--dataset", default="mnist", choices=("mnist", "fashion_mnist"))
     p.add_argument("--models", default="fvae,glow,vae")
+    p.add_argument(
+        "--eval_split",
+        default="test",
+        choices=("validation", "test"),
+        help="split of bits/dim and FID: validation to choose variants, test to report",
+    )
+    p.add_argument(
+        "--config",
+        default="{}",
+        help='JSON of constructor arguments per model, e.g. \'{"fvae": {"latent_channels": 2}}\'',
+    )
+    p.add_argument("--tag", default="", help="variant name appended to the model's in results")
+    p.add_argument("--paper", default="fvae", help="first part of the result files' names")
     p.add_argument("--minutes", type=float, default=30.0, help="training budget per model")
     p.add_argument("--target_params", type=int, default=400_000)
     p.add_argument("--batch_size", type=int, default=64)
@@ -100,15 +130,33 @@ def parse_args(argv=None):
     )
     p.add_argument("--isolate", type=int, default=1, help="one Python process per model (1/0)")
     p.add_argument("--output", default=None)
-    return p.parse_args(argv)
+    p.add_argument("--results_dir", default=None, help="a JSON and a PNG per model here")
+    args = p.parse_args(argv)
+    try:
+        config = json.loads(args.config)
+    except json.JSONDecodeError as error:
+        p.error(f"--config is not JSON: {error}")
+    if not isinstance(config, dict) or not all(isinstance(v, dict) for v in config.values()):
+        p.error("--config must map model names to dicts of constructor arguments")
+    args.overrides = config
+    # The command line a result records (`argv` given: as if run as a module).
+    args.argv = None if argv is None else ["benchmarks/fvae_compare.py", *argv]
+    return args
 
 
-def build(name, image_shape, target_params, seed):
+def result_name(args, model):
+    """`<paper>_<dataset>_<model>[-<tag>]_<minutes>min[_<split>]`: what the file measured."""
+    variant = f"{model}-{args.tag}" if args.tag else model
+    suffix = "" if args.eval_split == "test" else f"_{args.eval_split}"
+    return f"{args.paper}_{args.dataset}_{variant}_{args.minutes:g}min{suffix}"
+
+
+def build(name, image_shape, target_params, seed, overrides=None):
     """The model of `name` whose parameter count is closest to `target_params`."""
     best = None
     for width in WIDTHS:
         keras.utils.set_random_seed(seed)
-        model = models.get(name, image_shape, **architecture(name, width))
+        model = models.get(name, image_shape, **architecture(name, width, overrides))
         count = model.count_params()
         if best is None or abs(count - target_params) < abs(best[1] - target_params):
             best = (model, count, width)
@@ -122,7 +170,7 @@ def iw_bits_per_dim(model, args, batch_size=50):
     if model.likelihood_kind != "elbo" or args.num_importance_samples <= 1:
         return None
     images = data.load(
-        args.dataset, "test", data_dir=args.data_dir, batch_size=batch_size, prefetch=False
+        args.dataset, args.eval_split, data_dir=args.data_dir, batch_size=batch_size, prefetch=False
     ).take(math.ceil(args.num_eval / batch_size))
     bound = np.concatenate(
         [
@@ -136,7 +184,9 @@ def iw_bits_per_dim(model, args, batch_size=50):
 
 
 def run_model(name, args, image_shape):
-    model, count, width = build(name, image_shape, args.target_params, args.seed)
+    model, count, width = build(
+        name, image_shape, args.target_params, args.seed, args.overrides.get(name)
+    )
     train = data.load(
         args.dataset,
         "train",
@@ -170,7 +220,7 @@ def run_model(name, args, image_shape):
     results = evaluate(
         model,
         args.dataset,
-        "test",
+        args.eval_split,
         num_fid_samples=args.num_fid_samples,
         temperature=args.temperature,
         **common,
@@ -179,7 +229,7 @@ def run_model(name, args, image_shape):
         t: sample_fid(
             model,
             args.dataset,
-            "test",
+            args.eval_split,
             num_samples=args.num_fid_samples,
             temperature=float(t),
             **common,
@@ -192,8 +242,24 @@ def run_model(name, args, image_shape):
         for name in ("sigma1", "sigma2")
         if hasattr(model, f"log_{name}")
     }
+    temperatures = [args.temperature] + [float(t) for t in args.extra_temperatures.split(",") if t]
+    grid = None
+    if args.results_dir:
+        os.makedirs(args.results_dir, exist_ok=True)
+        grid = result_name(args, name) + ".png"
+        visualization.save_temperature_sweep(
+            lambda n, t: model.sample(n, t, seed=3),
+            temperatures,
+            os.path.join(args.results_dir, grid),
+            num_samples=16,
+            scale=2,
+        )
     return {
         **learned_scales,
+        "variant": args.tag or None,
+        "eval_split": args.eval_split,
+        "sample_grid": grid,
+        "sample_grid_temperatures": temperatures,
         "fid_at_temperature": {t: r["fid"] for t, r in sweep.items()},
         "nonfinite_samples_at_temperature": {t: r["nonfinite_samples"] for t, r in sweep.items()},
         "model": name,
@@ -228,12 +294,14 @@ def run_in_subprocess(name, args):
     flags = [
         f"--{key}={value}"
         for key, value in vars(args).items()
-        if key not in ("models", "output", "isolate") and value is not None
+        if key not in ("models", "output", "isolate", "overrides", "argv") and value is not None
     ]
     with tempfile.TemporaryDirectory() as tmp:
         output = os.path.join(tmp, "row.json")
         command = [sys.executable, "-m", "benchmarks.fvae_compare", *flags]
-        subprocess.run(command + [f"--models={name}", f"--output={output}"], check=True)
+        # The child draws the PNG; the parent writes the JSON, with the user's command line.
+        env = {**os.environ, _CHILD: "1"}
+        subprocess.run(command + [f"--models={name}", f"--output={output}"], check=True, env=env)
         with open(output) as f:
             return json.load(f)["results"][0]
 
@@ -250,6 +318,11 @@ def main(argv=None):
         else:
             rows.append(run_model(name, args, image_shape))
         print(json.dumps(rows[-1], sort_keys=True), flush=True)  # partial results survive a crash
+        if args.results_dir and not os.environ.get(_CHILD):
+            write_json(
+                os.path.join(args.results_dir, result_name(args, name) + ".json"),
+                {**settings(args), "result": rows[-1]},
+            )
     for row in rows:
         print(
             f"{row['model']:5s} params={row['parameters']:,} bits/dim={row['bits_per_dim']:.3f} "
@@ -257,19 +330,32 @@ def main(argv=None):
             f"train img/s={row['train_images_per_second']} "
             f"sample img/s={row['sample_images_per_second']}"
         )
-    out = {
+    out = {**settings(args), "results": rows}
+    if args.output:
+        write_json(args.output, out)
+    print(json.dumps(out, sort_keys=True))
+
+
+def settings(args):
+    """What every result file records besides its rows: budget, protocol and environment."""
+    return {
+        "paper": args.paper,
         "dataset": args.dataset,
+        "eval_split": args.eval_split,
         "minutes_per_model": args.minutes,
         "batch_size": args.batch_size,
+        "learning_rate": args.learning_rate,
         "target_params": args.target_params,
-        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cpus",
-        "results": rows,
+        "seed": args.seed,
+        "num_eval": args.num_eval,
+        "num_fid_samples": args.num_fid_samples,
+        "environment": describe(args.argv),
     }
-    text = json.dumps(out, sort_keys=True)
-    if args.output:
-        with open(args.output, "w") as f:
-            f.write(text + "\n")
-    print(text)
+
+
+def write_json(path, value):
+    with open(path, "w") as f:
+        f.write(json.dumps(value, indent=1, sort_keys=True) + "\n")
 
 
 if __name__ == "__main__":

@@ -27,3 +27,42 @@ def test_vflow_row_reports_the_elbo_and_the_iw_bound(shared_data_dir, tmp_path):
     # An untrained model: several bits/dim, and the bounds of the same images close.
     assert 1.0 < row["bits_per_dim_iw"] < 12.0
     assert abs(row["bits_per_dim_iw"] - row["bits_per_dim"]) < 0.5
+
+
+def test_a_variant_on_the_validation_split_writes_a_named_json_and_png(shared_data_dir, tmp_path):
+    fvae_compare.main(
+        [
+            f"--data_dir={shared_data_dir / 'mnist'}",
+            "--models=fvae",
+            '--config={"fvae": {"latent_channels": 2}}',
+            "--tag=latent2",
+            "--eval_split=validation",
+            "--minutes=0.001",
+            "--target_params=30000",
+            "--num_eval=20",
+            "--num_importance_samples=0",
+            "--num_fid_samples=0",
+            "--extra_temperatures=0.5",
+            f"--results_dir={tmp_path}",
+        ]
+    )
+    name = "fvae_mnist_fvae-latent2_0.001min_validation"
+    result = json.loads((tmp_path / f"{name}.json").read_text())
+    row = result["result"]
+    assert result["eval_split"] == row["eval_split"] == "validation"
+    assert row["config"]["latent_channels"] == 2 and row["variant"] == "latent2"
+    assert row["sample_grid"] == f"{name}.png" and row["sample_grid_temperatures"] == [1.0, 0.5]
+    assert (tmp_path / f"{name}.png").stat().st_size > 0
+    command = result["environment"]["command"]
+    assert "--data_dir=/path/to/mnist" in command and str(tmp_path) not in command
+
+
+def test_config_that_is_not_a_dict_of_dicts_is_rejected(capsys):
+    for bad in ("{", '{"fvae": 2}'):
+        try:
+            fvae_compare.parse_args(["--data_dir=x", f"--config={bad}"])
+        except SystemExit as error:
+            assert error.code == 2
+        else:
+            raise AssertionError(f"--config={bad} was accepted")
+        assert "--config" in capsys.readouterr().err
