@@ -13,6 +13,7 @@ from tfflows.bijectors.conditional_affine import ConditionalAffine
 from tfflows.bijectors.coupling import Coupling
 from tfflows.bijectors.flow_chain import FlowChain
 from tfflows.bijectors.invertible_conv1x1 import InvertibleConv1x1
+from tfflows.bijectors.mixture_logistic_coupling import MixtureLogisticCoupling
 from tfflows.bijectors.multi_scale_split import MultiScaleSplit
 from tfflows.bijectors.squeeze import Squeeze
 
@@ -27,6 +28,7 @@ __all__ = [
     "FlowBijector",
     "FlowChain",
     "InvertibleConv1x1",
+    "MixtureLogisticCoupling",
     "MultiScaleSplit",
     "OnePassBijector",
     "Squeeze",
