@@ -1,4 +1,4 @@
-"""Coupling layer: an affine or additive coupling with a learned conditioner."""
+"""Coupling layer: affine, additive or mixture-of-logistics, with a learned conditioner."""
 
 import functools
 
@@ -9,12 +9,14 @@ from tfflows.layers.conv_conditioner import ConvConditioner
 from tfflows.layers.dense_conditioner import DenseConditioner
 from tfflows.layers.flow import Flow
 
-__all__ = ["Coupling"]
+__all__ = ["Coupling", "KINDS"]
+
+KINDS = ("affine", "additive", "mixlogistic")
 
 
 @keras.saving.register_keras_serializable(package="tfflows")
 class Coupling(Flow):
-    """Affine or additive coupling whose conditioner network this layer owns.
+    """Affine, additive or mixture-of-logistics coupling whose conditioner this layer owns.
 
     `network="conv"` couples the channels of image events `[H, W, C]` with
     Glow's convolutional network; `network="dense"` couples the features of
@@ -22,10 +24,14 @@ class Coupling(Flow):
     conditional input (concatenated to the conditioner's input), as VFlow's
     `q(z | x)` and other conditional flows need. The conditioner's last layer
     is zero-initialised, so with the "tanh", "exp" or "atan" scale a new
-    coupling is the identity.
+    coupling is the identity, and a new "mixlogistic" one is within 0.07 of it
+    (the components' fixed mean offsets; see `bijectors.MixtureLogisticCoupling`).
 
     Args:
-      kind: "affine" (`bijectors.AffineCoupling`) or "additive".
+      kind: "affine" (`bijectors.AffineCoupling`), "additive" or "mixlogistic"
+        (Flow++'s `bijectors.MixtureLogisticCoupling`: its conditioner outputs
+        `3 * num_components + 2` values per transformed unit; `scale_activation`
+        and `affine_direction` do not apply, its scale is Flow++'s tanh).
       network: "conv" or "dense".
       hidden_units: width of the conditioner (conv: Glow's 512; dense: GLF's 64).
       num_hidden_layers: hidden layers of the dense conditioner.
@@ -39,6 +45,7 @@ class Coupling(Flow):
         input; 0 for an unconditional coupling.
       separate_networks, batch_norm: options of the dense conditioner (see
         `DenseConditioner`; GLF's reference code uses both).
+      num_components: mixture components of a "mixlogistic" coupling (Flow++: 32).
     """
 
     def __init__(
@@ -54,11 +61,12 @@ class Coupling(Flow):
         separate_networks=False,
         batch_norm=False,
         affine_direction="forward",
+        num_components=4,
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if kind not in ("affine", "additive"):
-            raise ValueError(f"kind must be 'affine' or 'additive', got {kind!r}.")
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, got {kind!r}.")
         if network not in ("conv", "dense"):
             raise ValueError(f"network must be 'conv' or 'dense', got {network!r}.")
         if scale_activation not in bijectors.SCALE_ACTIVATIONS:
@@ -79,6 +87,9 @@ class Coupling(Flow):
         self.separate_networks = bool(separate_networks)
         self.batch_norm = bool(batch_norm)
         self.event_ndims = 3 if network == "conv" else 1
+        self.num_components = int(num_components)
+        if self.num_components < 1:
+            raise ValueError(f"num_components must be >= 1, got {num_components!r}.")
 
     def build(self, input_shape):
         channels = int(input_shape[-1])
@@ -90,6 +101,9 @@ class Coupling(Flow):
         masked = channels // 2 if self.num_masked is None else self.num_masked
         transformed = channels - abs(masked)
         num_outputs = 2 if self.kind == "affine" else 1
+        if self.kind == "mixlogistic":
+            # One output holding all (3K + 2) values per unit, the bijector's layout.
+            transformed *= 3 * self.num_components + 2
         if self.network == "conv":
             self.conditioner = ConvConditioner(
                 transformed,
@@ -120,6 +134,10 @@ class Coupling(Flow):
             fn = functools.partial(self.conditioner, conditional_input=conditional_input)
         if self.kind == "additive":
             return bijectors.AdditiveCoupling(fn, self.num_masked, self.event_ndims)
+        if self.kind == "mixlogistic":
+            return bijectors.MixtureLogisticCoupling(
+                fn, self.num_components, self.num_masked, self.event_ndims
+            )
         return bijectors.AffineCoupling(
             fn, self.num_masked, self.event_ndims, self.scale_activation, self.affine_direction
         )
@@ -138,4 +156,5 @@ class Coupling(Flow):
             "separate_networks": self.separate_networks,
             "batch_norm": self.batch_norm,
             "affine_direction": self.affine_direction,
+            "num_components": self.num_components,
         }

@@ -17,16 +17,18 @@ class GlowStep(Flow):
 
     As one bijector (latent to data): `FlowChain([actnorm, conv1x1, coupling])`.
     Log-det: `h*w*sum(log|s_actnorm|) + h*w*sum(log|s_W|) + sum(log s_coupling)`
-    (Glow, Table 1).
+    (Glow, Table 1), the coupling's term being that of its kind.
 
     Args:
-      coupling: "affine" or "additive".
+      coupling: "affine", "additive" or "mixlogistic" (Flow++'s mixture-of-logistics
+        coupling, `bijectors.MixtureLogisticCoupling`).
       hidden_units: width of the coupling network.
       kernel_size: first and last kernel size of the coupling network.
       scale_activation: scale of the affine coupling (see `bijectors.AffineCoupling`).
       conditional_channels: channels of a conditional input, 0 if none.
       seed: seed of the 1x1 convolution's initial rotation.
       conv1x1_init: "rotation" (Glow) or "identity" (see `InvertibleConv1x1`).
+      num_components: mixture components of a "mixlogistic" coupling.
     """
 
     event_ndims = 3
@@ -40,6 +42,7 @@ class GlowStep(Flow):
         conditional_channels=0,
         seed=None,
         conv1x1_init="rotation",
+        num_components=4,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -50,6 +53,7 @@ class GlowStep(Flow):
         self.conditional_channels = int(conditional_channels)
         self.seed = seed
         self.conv1x1_init = conv1x1_init
+        self.num_components = int(num_components)
         self.actnorm = ActNorm(event_ndims=3, name="actnorm", dtype=self.dtype_policy)
         self.conv1x1 = InvertibleConv1x1(
             event_ndims=3, seed=seed, init=conv1x1_init, name="conv1x1", dtype=self.dtype_policy
@@ -61,6 +65,7 @@ class GlowStep(Flow):
             kernel_size=kernel_size,
             scale_activation=scale_activation,
             conditional_channels=conditional_channels,
+            num_components=num_components,
             name="coupling",
             dtype=self.dtype_policy,
         )
@@ -89,4 +94,5 @@ class GlowStep(Flow):
             "conditional_channels": self.conditional_channels,
             "seed": self.seed,
             "conv1x1_init": self.conv1x1_init,
+            "num_components": self.num_components,
         }

@@ -30,7 +30,9 @@ class MultiScaleFlow(FlowModel):
     no scale grows with the sample. The couplings' "contracting" scale (the
     `Glow` model's) multiplies `x_b` by `sigmoid(h + 2)` floored at `e^-3`,
     a factor in (0.05, 1], so `|y_b| <= |x_b| + |t|` whatever the network
-    outputs ("tanh" bounds the factor by `e`, additive couplings have none);
+    outputs ("tanh" bounds the factor by `e`, additive couplings have none; a
+    "mixlogistic" coupling's sampling direction returns a point between its
+    components' quantiles `mu_i + exp(s_i) t`, `|t| <= e (|x_b| + |b|)`);
     the priors at the splits scale their noise by at most `e^5` ("capped_exp").
     What is left are the actnorms, the 1x1 convolutions and the networks'
     shifts, whose gains are set by the weights and not by the sample, so
@@ -53,7 +55,8 @@ class MultiScaleFlow(FlowModel):
       num_levels: L.
       num_steps: K, steps per level.
       hidden_units: width of the coupling networks (Glow: 512).
-      coupling: "affine" or "additive".
+      coupling: "affine", "additive" or "mixlogistic" (Flow++'s mixture-of-logistics
+        CDF coupling: closed form data to latent, bisection when sampling).
       scale_activation: scale of the affine couplings ("tanh", "contracting",
         "sigmoid", "exp", ...; see `bijectors.AffineCoupling`).
       kernel_size: first and last kernel of the coupling networks.
@@ -66,6 +69,7 @@ class MultiScaleFlow(FlowModel):
       prior_scale_activation: the priors' scale, `z2 = eps2 * sigma + mu`:
         "capped_exp" (`sigma < e^5` whatever the network outputs) or Glow's
         unbounded "exp" (for comparisons: it can overflow when sampling).
+      num_components: mixture components of "mixlogistic" couplings (Flow++: 32).
     """
 
     event_ndims = 3
@@ -85,6 +89,7 @@ class MultiScaleFlow(FlowModel):
         seed=None,
         conv1x1_init="rotation",
         prior_scale_activation="capped_exp",
+        num_components=4,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -103,6 +108,7 @@ class MultiScaleFlow(FlowModel):
         self.seed = seed
         self.conv1x1_init = conv1x1_init
         self.prior_scale_activation = prior_scale_activation
+        self.num_components = int(num_components)
         self._check_shapes()
         self.steps, self.priors, self._level_shapes = [], [], []
         shape, cond = self._event_shape, self.conditional_shape
@@ -122,6 +128,7 @@ class MultiScaleFlow(FlowModel):
                         conditional_channels=0 if cond is None else cond[-1],
                         seed=None if seed is None else seed * 1000 + level * 100 + step,
                         conv1x1_init=conv1x1_init,
+                        num_components=num_components,
                         name=f"level{level}_step{step}",
                         dtype=self.dtype_policy,
                     )
@@ -213,4 +220,5 @@ class MultiScaleFlow(FlowModel):
             "seed": self.seed,
             "conv1x1_init": self.conv1x1_init,
             "prior_scale_activation": self.prior_scale_activation,
+            "num_components": self.num_components,
         }

@@ -42,7 +42,7 @@ class Glow(GenerativeModel):
       num_levels: L (None: `default_num_levels(image_shape)`).
       num_steps: K.
       hidden_units: width of the coupling networks.
-      coupling: "affine" or "additive".
+      coupling: "affine", "additive" or "mixlogistic" (Flow++'s, 4 components).
       scale_activation: scale of the affine couplings ("contracting": Glow's
         sigmoid, applied when sampling; see `bijectors.AffineCoupling`);
         "sigmoid" is Glow's code's orientation, which can overflow.

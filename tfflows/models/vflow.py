@@ -78,7 +78,8 @@ class VFlow(GenerativeModel):
       num_levels: L of the joint flow (None: `Glow`'s default for the image's sides).
       num_steps: K, steps per level of the joint flow.
       hidden_units: width of the joint flow's coupling networks.
-      coupling: "affine" or "additive", in both flows.
+      coupling: "affine", "additive" or "mixlogistic" (Flow++'s, 4 components), in
+        both flows (q's samples, drawn in training, then run its bisection).
       scale_activation: scale of the joint flow's affine couplings ("contracting":
         Glow's sigmoid, applied when sampling, as the `Glow` baseline).
       posterior_levels: levels of q's flow (None: 1, a squeeze and the steps, no split).
