@@ -66,6 +66,12 @@ TINY_FLAGS = {
         "--vae_flow_decoder_glow_steps=1",
         "--vae_flow_decoder_glow_hidden_units=8",
     ],
+    "two_stage_vae": [
+        "--two_stage_vae_latent_dim=4",
+        "--two_stage_vae_filters=8,8",
+        "--two_stage_vae_hidden_units=16",
+        "--two_stage_vae_stage2_hidden_units=8",
+    ],
     "vflow": [
         "--vflow_num_levels=1",
         "--vflow_num_steps=1",
@@ -146,20 +152,27 @@ def test_trainer_smoke_run(name, tmp_path):
     assert {"sample", "log_prob", "serving_default"} <= set(loaded.signatures)
 
 
-def test_two_phase_model_switches_to_its_glow_layer_inside_one_run(tmp_path):
+# A term each two-phase model logs as 0 in phase 1 and not in phase 2.
+PHASE_TWO_TERMS = {"vae_flow_decoder": "glow_log_det", "two_stage_vae": "stage2_reconstruction"}
+
+
+@pytest.mark.parametrize("name", sorted(PHASE_TWO_TERMS))
+def test_two_phase_model_switches_to_phase_two_inside_one_run(name, tmp_path):
     run_trainer(
-        "--model=vae_flow_decoder",
+        f"--model={name}",
         "--epochs=2",
         "--steps_per_epoch=3",
         f"--model_dir={tmp_path}",
         "--num_samples=4",
-        *TINY_FLAGS["vae_flow_decoder"],
+        *TINY_FLAGS[name],
     )
     with open(tmp_path / "metrics.csv") as f:
         rows = list(csv.DictReader(f))
-    # Epoch 0 is phase 1 (no Glow layer); epoch 1 trains the Glow layer, whose actnorm
-    # and 1x1 convolution log-scales leave the identity's zero log-det.
-    assert [float(row["glow_log_det"]) != 0.0 for row in rows] == [False, True]
+    # Epoch 0 is phase 1 (no Glow layer, no stage 2); epoch 1 trains the Glow layer, whose
+    # actnorm and 1x1 convolution log-scales leave the identity's zero log-det, or stage 2,
+    # whose negative log-likelihood of the latents is positive.
+    term = PHASE_TWO_TERMS[name]
+    assert [float(row[term]) != 0.0 for row in rows] == [False, True]
 
 
 def midpoint_dequantization(model):

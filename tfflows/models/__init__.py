@@ -5,6 +5,7 @@ from tfflows.models.conditional_flow_vae import ConditionalFlowVAE, conditional_
 from tfflows.models.fvae import FVAE
 from tfflows.models.glf import GLF
 from tfflows.models.glow import Glow
+from tfflows.models.phases import PhaseSwitch
 from tfflows.models.registry import (
     get,
     model_class,
@@ -13,6 +14,7 @@ from tfflows.models.registry import (
     preset_names,
     register,
 )
+from tfflows.models.two_stage_vae import TwoStageVAE
 from tfflows.models.vae import VAE
 from tfflows.models.vae_flow_decoder import GlowPhase, VAEFlowDecoder
 from tfflows.models.vae_flow_prior import VAEFlowPrior
@@ -23,12 +25,14 @@ __all__ = [
     "ConditionalFlowVAE",
     "conditional_flow_terms",
     "GLF",
+    "TwoStageVAE",
     "VAE",
     "VAEFlowDecoder",
     "VAEFlowPrior",
     "VFlow",
     "GenerativeModel",
     "GlowPhase",
+    "PhaseSwitch",
     "Glow",
     "get",
     "images_from_batch",

@@ -53,31 +53,26 @@ import tensorflow as tf
 from tfflows.layers import MultiScaleFlow, RealNVP, standard_normal
 from tfflows.models.base import GenerativeModel
 from tfflows.models.gaussian import gaussian_log_prob, reparameterized_sample
+from tfflows.models.phases import (
+    PhaseSwitch,
+    check_fraction,
+    check_phase,
+    forget_traced_steps,
+    switch_epoch,
+)
 from tfflows.models.registry import register
 from tfflows.models.vae import conv_decoder, conv_encoder
 
 __all__ = ["GlowPhase", "VAEFlowDecoder"]
 
 
-class GlowPhase(keras.callbacks.Callback):
-    """Switches a `VAEFlowDecoder` to phase 2 at the start of epoch `start_epoch` (0-based).
+class GlowPhase(PhaseSwitch):
+    """The `PhaseSwitch` of a `VAEFlowDecoder`, whose phase 2 trains the Glow layer.
 
-    Also after a resume: the phase follows the epoch, not the callback's history.
-    At the switch itself the optimizer's step count restarts at 0, so the
-    Glow layer's Adam (whose moments are still zero) starts as a fresh one; a
-    run resumed later in phase 2 keeps the count its backup holds.
+    The name `training_callbacks` has always returned; the switch itself
+    (phase 2 from epoch `start_epoch`, the optimizer's step count restarted
+    there) is `PhaseSwitch`'s.
     """
-
-    def __init__(self, start_epoch):
-        super().__init__()
-        self.start_epoch = int(start_epoch)
-
-    def on_epoch_begin(self, epoch, logs=None):
-        if epoch >= self.start_epoch and self.model.phase != 2:
-            self.model.set_phase(2)
-            if epoch == self.start_epoch and self.model.optimizer is not None:
-                self.model.optimizer.iterations.assign(0)
-            self.model.make_train_function(force=True)
 
 
 _SMALL = dict(
@@ -142,7 +137,7 @@ class VAEFlowDecoder(GenerativeModel):
         self.glow_steps, self.glow_hidden_units = int(glow_steps), int(glow_hidden_units)
         channels = self.image_shape[-1]
         self.glow_squeeze = channels < 2 if glow_squeeze is None else bool(glow_squeeze)
-        self.vae_fraction = float(vae_fraction)
+        self.vae_fraction = check_fraction(vae_fraction, "vae_fraction")
         dtype = self.dtype_policy
         nets = dict(filters=self.filters, hidden_units=self.hidden_units, dtype=dtype)
         self.encoder = conv_encoder(self.image_shape, 2 * self.latent_dim, **nets)
@@ -186,12 +181,8 @@ class VAEFlowDecoder(GenerativeModel):
         `evaluate` and the XLA loss retrace; a callback switching inside `fit`
         also remakes the train function, as `GlowPhase` does).
         """
-        if phase not in (1, 2):
-            raise ValueError(f"phase must be 1 or 2, got {phase!r}.")
-        self.phase = int(phase)
-        self._loss_and_grads_fn = None
-        self.forget_traces()
-        self.train_function = self.test_function = self.predict_function = None
+        self.phase = check_phase(phase)
+        forget_traced_steps(self)
 
     def optimized_variables(self):
         """Phase 1: the encoder, decoder and prior; phase 2: the Glow layer."""
@@ -203,7 +194,7 @@ class VAEFlowDecoder(GenerativeModel):
 
     def training_callbacks(self, epochs):
         """`GlowPhase` after `ceil(vae_fraction * epochs)` epochs, for one `fit` of both phases."""
-        return [GlowPhase(math.ceil(self.vae_fraction * epochs))]
+        return [GlowPhase(switch_epoch(self.vae_fraction, epochs))]
 
     # -- the bound -----------------------------------------------------------------------------
 
