@@ -273,7 +273,7 @@ def headline_cell(claim, results):
     text = f"**{verdict}**: {claim.short}"
     if claim.ours:
         text += f"; ours {ours_text(claim, results, limit=2)}"
-    if claim.paper_number != "-":
+    if not claim.paper_number.startswith("-"):
         text += f"; paper {claim.paper_number}"
     return f"{text} ([report]({REPORT_LINK}#{claim.id}))"
 

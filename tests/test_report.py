@@ -4,6 +4,7 @@ No TensorFlow: `benchmarks.report` and `benchmarks.claims` import none.
 """
 
 import dataclasses
+import json
 import os
 import shutil
 import subprocess
@@ -164,3 +165,39 @@ def test_lookup_paths_and_selectors():
     for key in ("runs/2", "runs/[seed=0]", "runs/0/w"):
         with pytest.raises(KeyError):
             report.lookup(data, key)
+
+
+def test_a_new_fvae_compare_result_is_cited_with_its_sample_grid(tmp_path):
+    """The shape `fvae_compare.py --results_dir` writes: settings, environment, one `result`."""
+    name = "fvae_mnist_fvae_30min.json"
+    row = {"model": "fvae", "fid": 40.5, "sample_grid": "fvae_mnist_fvae_30min.png"}
+    row["sample_grid_temperatures"] = [1.0, 0.8]
+    environment = {
+        "versions": {"tfflows": "0.1.0", "tensorflow": "2.21.0"},
+        "cpu": {"model": "Xeon", "vector_extensions": ["avx2", "amx_bf16"], "cores": 2},
+        "command": "python -m benchmarks.fvae_compare --data_dir=/path/to/mnist --minutes=30",
+    }
+    (tmp_path / name).write_text(
+        json.dumps({"paper": "fvae", "environment": environment, "result": row})
+    )
+    claim = claims.Claim(
+        id="fvae-new",
+        paper="fvae",
+        short="f-VAE FID",
+        statement="A statement.",
+        paper_number="-",
+        ours=(claims.Number(name, "result/fid", label="f-VAE FID", digits=1),),
+        verdict=claims.AtMost(50.0),
+    )
+    setup = dict(plots=(), papers=claims.PAPERS, headlines={}, results_dir=str(tmp_path))
+    assert report.validate((claim,), **setup) == [
+        f"benchmarks/results/{name} names a missing sample grid fvae_mnist_fvae_30min.png"
+    ]
+    (tmp_path / "fvae_mnist_fvae_30min.png").write_bytes(b"\x89PNG")
+    assert report.validate((claim,), **setup) == []
+    text, _, _ = report.build((claim,), (), claims.PAPERS, {}, str(tmp_path), None)
+    assert "f-VAE FID: 40.5 | **holds** |" in text
+    assert "![samples of fvae](../benchmarks/results/fvae_mnist_fvae_30min.png)" in text
+    assert "one row per temperature (1, 0.8)" in text
+    assert "Xeon (avx2, amx_bf16), 2 cores; tfflows 0.1.0, TF 2.21.0, TFP not recorded" in text
+    assert "`python -m benchmarks.fvae_compare --data_dir=/path/to/mnist --minutes=30`" in text
