@@ -34,7 +34,9 @@ setuptools.setup(
     ],
     extras_require={
         "gpu": ["tensorflow[and-cuda]>=2.21,<2.22"],
-        "test": ["pytest", "pytest-xdist", "ruff>=0.17,<0.18"],
+        # matplotlib draws the reproduction report's plots (`python -m benchmarks.report`).
+        "report": ["matplotlib"],
+        "test": ["pytest", "pytest-xdist", "ruff>=0.17,<0.18", "matplotlib"],
     },
     entry_points={"console_scripts": ["tfflows-train = trainers.train:run"]},
     classifiers=[

@@ -13,10 +13,12 @@ Usage:
   python -m benchmarks.flow_throughput                 # the defaults below
   python -m benchmarks.flow_throughput --xla off --skip_tfp --iters 20
 
-The last line printed is `ratio_vs_tfp=<ours best / TFP best>` (images/s).
+The last line printed is `ratio_vs_tfp=<ours best / TFP best>` (images/s);
+`--output` also writes the result as JSON, with the machine and versions.
 """
 
 import argparse
+import json
 import os
 import platform
 import statistics
@@ -27,6 +29,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+
+from benchmarks.environment import describe  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -45,6 +49,7 @@ def parse_args(argv=None):
     p.add_argument("--skip_tfp", action="store_true")
     p.add_argument("--skip_peak", action="store_true")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--output", default=None, help="write the result JSON here")
     return p.parse_args(argv)
 
 
@@ -257,8 +262,10 @@ def main(argv=None):
         [c[3] for c in configs], batch, args.warmup, args.iters, args.repeats
     )
     rows = []  # (model, xla, params, first_s, median, best)
+    repeats = []  # images/s of each timed repeat, per row
     for (model, xla, params, _), (first, rates) in zip(configs, results):
         rows.append((model, xla, params, first, statistics.median(rates), max(rates)))
+        repeats.append(list(rates))
         print(f"  {model} xla={'on' if xla else 'off'}: {[round(r, 1) for r in rates]} images/s")
 
     macs = flow_macs_per_image(
@@ -300,11 +307,52 @@ def main(argv=None):
     ours = max(r[4] for r in rows if r[0] == "tfflows")
     theirs = [r[4] for r in rows if r[0] == "tfb.Glow"]
     print(f"ours_best_images_per_s={ours:.1f}")
+    if args.output:
+        with open(args.output, "w") as f:
+            json.dump(summary(args, rows, repeats, flops_per_image, peaks), f, indent=1)
     if theirs:
         print(f"tfp_best_images_per_s={max(theirs):.1f}")
         print(f"ratio_vs_tfp={ours / max(theirs):.2f}")
     else:
         print("ratio_vs_tfp=nan")
+
+
+def summary(args, rows, repeats, flops_per_image, peaks, argv=None):
+    """The result JSON: configuration, images/s per repeat and row, the ratio, the machine."""
+    ours = max(r[4] for r in rows if r[0] == "tfflows")
+    theirs = [r[4] for r in rows if r[0] == "tfb.Glow"]
+    keys = ("image_size", "channels", "levels", "steps", "width", "batch_size", "coupling")
+    return {
+        "measures": "training images/s of tfflows' multi-scale Glow against tfb.Glow at the "
+        "same architecture (mean NLL of uniform inputs, gradients, Adam)",
+        "config": {
+            **{key: getattr(args, key) for key in keys},
+            "warmup": args.warmup,
+            "iters": args.iters,
+            "repeats": args.repeats,
+        },
+        "rows": [
+            {
+                "model": model,
+                "xla": xla,
+                "parameters": params,
+                "first_step_seconds": round(first, 1),
+                "images_per_second": [round(r, 1) for r in rates],
+                "median_images_per_second": round(median, 1),
+            }
+            for (model, xla, params, first, median, _), rates in zip(rows, repeats)
+        ],
+        "ours_best_images_per_second": round(ours, 1),
+        "tfp_best_images_per_second": round(max(theirs), 1) if theirs else None,
+        "ratio_vs_tfp": round(ours / max(theirs), 2) if theirs else None,
+        "training_gflop_per_image": round(flops_per_image / 1e9, 3),
+        "measured_peak_gflops": (
+            {"matmul_2048": round(peaks[0]), "conv3x3_64_64_32x32_b64": round(peaks[1])}
+            if peaks
+            else None
+        ),
+        "environment": describe(argv),
+    }
 
 
 if __name__ == "__main__":

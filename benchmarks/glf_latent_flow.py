@@ -35,6 +35,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from benchmarks import glf_evaluation  # noqa: E402
+from benchmarks.environment import describe  # noqa: E402
 from tfflows import data, layers, models  # noqa: E402
 from tfflows.layers import RealNVP  # noqa: E402
 from tfflows.metrics import feature_statistics  # noqa: E402
@@ -90,7 +91,7 @@ def load_glf(weights, autoencoder_dtype=None):
     The file's flow may have another conditioner than today's default: its
     mismatch is ignored (the result's `test_reconstruction_mse` shows that the
     auto-encoder did load). Weights saved before the decoder's last layer became
-    `ShiftedConv2DTranspose` (the session-2 snapshots) store it as `conv2d_transpose_1`.
+    `ShiftedConv2DTranspose` store it as `conv2d_transpose_1`.
     """
     glf = models.get("glf", (28, 28, 1), autoencoder_dtype=autoencoder_dtype)
     try:
@@ -209,7 +210,7 @@ def main(argv=None):
         rows[name] = row
         print(name, json.dumps(row["final"]), row.get("fid_draws", ""), flush=True)
     result = {
-        "weights": args.weights,
+        "weights": os.path.basename(args.weights),
         "autoencoder_dtype": args.autoencoder_dtype,
         "test_reconstruction_mse": glf_evaluation.reconstruction_mse(
             glf, glf_evaluation.test_arrays(args.data_dir, args.num_images)
@@ -219,6 +220,8 @@ def main(argv=None):
         "num_fid_samples": args.num_fid_samples,
         "protocol": args.protocol,
         "variants": rows,
+        "seed": args.seed,
+        "environment": describe(None if argv is None else ["benchmarks/glf_latent_flow.py", *argv]),
     }
     if args.output:
         with open(args.output, "w") as f:

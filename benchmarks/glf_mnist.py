@@ -65,6 +65,7 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from benchmarks.environment import describe  # noqa: E402
 from benchmarks.glf_evaluation import PROTOCOLS, add_fid_arguments, evaluate, test_arrays  # noqa: E402
 from benchmarks.time_budget import BudgetHalving, TimeBudget  # noqa: E402
 from tfflows import data, models  # noqa: E402
@@ -267,6 +268,20 @@ def train(model, args, output_dir):
     }
 
 
+def weight_file_names(value):
+    """`value` with each `weights*` path cut to its file name (the files are beside the JSON)."""
+    if isinstance(value, dict):
+        return {
+            key: os.path.basename(item)
+            if key.startswith("weights") and isinstance(item, str)
+            else weight_file_names(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [weight_file_names(item) for item in value]
+    return value
+
+
 def main(argv=None):
     args = parse_args(argv)
     unknown = set(args.protocols.split(",")) - set(PROTOCOLS)
@@ -320,12 +335,17 @@ def main(argv=None):
             "onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS"),
             "tensorflow": tf.__version__,
             "cpus": os.cpu_count(),
+            "budget": {"epochs": args.epochs, "minutes": args.minutes},
+            "learning_rate": args.learning_rate,
+            "seed": args.seed,
+            "environment": describe(None if argv is None else ["benchmarks/glf_mnist.py", *argv]),
         }
     )
+    written = weight_file_names(result)  # a result file names no machine's paths
     if args.output:
         with open(args.output, "w") as f:
-            json.dump(result, f, indent=2)
-    print(json.dumps(result))
+            json.dump(written, f, indent=2)
+    print(json.dumps(written))
     return result
 
 

@@ -18,7 +18,7 @@ reports:
 
 Usage:
   python -m benchmarks.glow_sampling --data_dir=/path/to/mnist --steps=600 \
-      --output=benchmarks/results/glow_mnist_sampling_orientation_600steps.json
+      --output=benchmarks/results/glow_mnist_glow-orientation_600steps.json
 """
 
 import argparse

@@ -26,6 +26,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from benchmarks.environment import describe  # noqa: E402
 from tfflows import export, models  # noqa: E402
 
 
@@ -130,7 +131,7 @@ def main(argv=None):
             )
     if args.output:
         with open(args.output, "w") as f:
-            json.dump({"args": vars(args), "rows": rows}, f, indent=2)
+            json.dump({"args": vars(args), "rows": rows, "environment": describe()}, f, indent=2)
     return rows
 
 

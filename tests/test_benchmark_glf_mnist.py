@@ -1,5 +1,7 @@
 """Smoke tests of benchmarks/glf_mnist.py: train, save, re-evaluate, schedules."""
 
+import json
+
 import keras
 import numpy as np
 import pytest
@@ -41,6 +43,12 @@ def test_train_then_reevaluate_the_saved_weights(shared_data_dir, inception_weig
     assert set(trained["fid_by_protocol"]) == {"standard", "reference"}
     assert trained["fid"] == trained["fid_by_protocol"]["standard"] > 0
     assert 0 < trained["test_reconstruction_mse_per_pixel"] < 0.5
+    written = json.loads((tmp_path / "train.json").read_text())
+    assert written["weights"] == "glf_final.weights.h5" and written["seed"] == 0
+    assert written["budget"] == {"epochs": 100, "minutes": 0.001}
+    assert written["environment"]["command"].startswith(
+        "python -m benchmarks.glf_mnist --data_dir=/path/to/"
+    )
 
     evaluated = glf_mnist.main(
         [

