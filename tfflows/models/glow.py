@@ -86,6 +86,15 @@ class Glow(GenerativeModel):
         **kwargs,
     ):
         super().__init__(image_shape, num_bits=num_bits, **kwargs)
+        # q(u|x) computes in the flow's dtype: the global policy (`flow` is built without one).
+        self._set_dequantization(
+            dequantization,
+            dequantization_steps,
+            dequantization_hidden_units,
+            dequantization_context_channels,
+            seed=None if seed is None else seed + 2,
+            dtype=keras.config.dtype_policy(),
+        )
         self.num_levels = default_num_levels(self.image_shape) if num_levels is None else num_levels
         self.num_steps = int(num_steps)
         self.hidden_units = int(hidden_units)
@@ -103,15 +112,6 @@ class Glow(GenerativeModel):
             prior_scale_activation=prior_scale_activation,
             seed=seed,
             name="flow",
-        )
-        # q(u|x) computes in the flow's dtype (the global policy: `flow` is built without one).
-        self._set_dequantization(
-            dequantization,
-            dequantization_steps,
-            dequantization_hidden_units,
-            dequantization_context_channels,
-            seed=None if seed is None else seed + 2,
-            dtype=self.flow.dtype_policy,
         )
         self.built = True  # every weight exists now; nothing waits for an input shape
 
