@@ -176,6 +176,8 @@ def summary(results, config):
         else ""
     )
     kind = _LIKELIHOODS.get(results["likelihood"], results["likelihood"])
+    if results.get("dequantization") == "variational":
+        kind += ", variational dequantization"
     lines = [
         f"test bits/dim {results['bits_per_dim']:.4f} ({kind}; split {results['test_split']!r}, "
         f"{results['num_test_images']} images{validation})",

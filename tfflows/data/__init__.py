@@ -29,6 +29,7 @@ from tfflows.data.dequantization import (
     per_example_noise,
     stream_seeds,
     uniform_dequantize,
+    variational_seeds,
 )
 from tfflows.data.digits import DIGITS_SPLITS, Digits, digits_arrays
 from tfflows.data.idx import (
@@ -80,4 +81,5 @@ __all__ = [
     "stream_seeds",
     "uniform_dequantize",
     "validation_size",
+    "variational_seeds",
 ]

@@ -7,7 +7,9 @@ lower bound on the discrete log-likelihood of the n-bit image `x`:
              >= E_u[log p(y)] - D n log 2           (Jensen),
 
 which `tfflows.metrics.discrete_log_likelihood` computes. Variational dequantization
-(Flow++, Ho et al., 2019) replaces `U[0, 1)` by a learned flow; it ships with VFlow.
+(Flow++, Ho et al., 2019, section 3.1) replaces `U[0, 1)` by a learned conditional flow
+`q(u | x)`: `tfflows.layers.VariationalDequantization`, which every flow model takes as
+`dequantization="variational"` (uniform is the default).
 
 Per-example noise. A Monte-Carlo score is only reproducible if each image's noise is a
 function of that image and the caller's seed alone, not of the batch it came in or its
@@ -15,10 +17,12 @@ position there. `example_seeds(images, seed)` gives every image a stateless seed
 `[h_1 ^ s_1, h_2 ^ s_2]`, where `h = W x` is a fixed random integer hash of its pixels
 (`W`: two rows of integers below 2^24, so `h < 2^50` for up to 2^18 pixels) and `s` the
 caller's seed; `stream_seeds` derives independent streams from it (stream 0: this
-dequantization, stream `1 + k`: a latent model's k-th posterior sample), and
-`per_example_noise` draws each row's noise from its own seed. Stateless RNGs mix their
-seed through Philox, so nearby seeds give unrelated noise. Two different images share
-noise only if both random linear hashes of their difference vanish: negligibly rarely.
+dequantization, stream `1 + k`: a latent model's k-th posterior sample, and a variational
+dequantizer's k-th `u` from the same stream's seeds with bit 62 of their first word flipped,
+`variational_seeds`), and `per_example_noise` draws each row's noise from its own seed.
+Stateless RNGs mix their seed through Philox, so nearby seeds give unrelated noise. Two
+different images share noise only if both random linear hashes of their difference vanish:
+negligibly rarely.
 """
 
 import numpy as np
@@ -26,7 +30,13 @@ import tensorflow as tf
 
 from tfflows.data.preprocessing import scale_images
 
-__all__ = ["example_seeds", "per_example_noise", "stream_seeds", "uniform_dequantize"]
+__all__ = [
+    "example_seeds",
+    "per_example_noise",
+    "stream_seeds",
+    "uniform_dequantize",
+    "variational_seeds",
+]
 
 _HASH_WEIGHTS = {}
 
@@ -72,6 +82,20 @@ def stream_seeds(seeds, streams):
     streams = tf.cast(tf.reshape(streams, [-1, 1, 1]), tf.int64)
     flip = tf.concat([tf.zeros_like(streams), streams], axis=-1)
     return tf.bitwise.bitwise_xor(tf.convert_to_tensor(seeds, tf.int64)[tf.newaxis], flip)
+
+
+#: Flipped in the first word of a sample's seeds for its variational dequantization noise.
+VARIATIONAL_SEED_FLIP = 2**62
+
+
+def variational_seeds(seeds):
+    """The seeds `[N, 2]` of a variational dequantizer's noise for the sample seeded `seeds`.
+
+    A latent sample's own noise (VFlow's `z`) is drawn from `seeds`; its `u ~ q(u | x)`
+    from these, which differ in bit 62 of the first word, so the two are independent.
+    """
+    flip = tf.constant([[VARIATIONAL_SEED_FLIP, 0]], tf.int64)
+    return tf.bitwise.bitwise_xor(tf.convert_to_tensor(seeds, tf.int64), flip)
 
 
 def per_example_noise(seeds, event_shape, distribution="uniform", dtype=tf.float32):

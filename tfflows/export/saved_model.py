@@ -46,7 +46,9 @@ def export_saved_model(model, path, max_samples=1024, verbose=False):
       - `encode` / `decode`, for models with a latent space: `images` uint8 ->
         `latents` float32, and `latents` -> `images` float32 in [0, 1].
       - `metadata`: no inputs -> `likelihood_kind` (what `log_prob` is: "exact",
-        "elbo", "joint"), `image_shape`, `num_bits`.
+        "elbo", "joint"), `dequantization` ("uniform", or "variational": Flow++'s
+        learned `q(u | x)`, whose `log_prob` is a variational bound), `image_shape`,
+        `num_bits`.
 
     Invalid requests fail with `InvalidArgument` errors that say what is wrong
     and leave the loaded model serving. The SavedModel needs only TensorFlow
@@ -102,6 +104,7 @@ def export_saved_model(model, path, max_samples=1024, verbose=False):
     def metadata():
         return {
             "likelihood_kind": tf.constant(model.likelihood_kind),
+            "dequantization": tf.constant(model.dequantization),
             "image_shape": tf.constant(model.image_shape, tf.int32),
             "num_bits": tf.constant(model.num_bits, tf.int32),
         }

@@ -17,8 +17,14 @@ from tfflows.layers.invertible_conv1x1 import InvertibleConv1x1
 from tfflows.layers.linear import Linear
 from tfflows.layers.multi_scale_flow import MultiScaleFlow
 from tfflows.layers.realnvp import RealNVP
+from tfflows.layers.variational_dequantization import (
+    DEQUANTIZATIONS,
+    VariationalDequantization,
+    make_dequantizer,
+)
 
 __all__ = [
+    "DEQUANTIZATIONS",
     "ActNorm",
     "ConvConditioner",
     "Coupling",
@@ -32,9 +38,11 @@ __all__ = [
     "RealNVP",
     "ShiftedConv2DTranspose",
     "UniformDequantization",
+    "VariationalDequantization",
     "batch_norms",
     "batch_statistics",
     "initializing",
+    "make_dequantizer",
     "recalibrate_batch_norm",
     "standard_normal",
 ]

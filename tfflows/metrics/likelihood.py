@@ -12,6 +12,10 @@ discrete log-likelihood of `x` (Theis et al., 2016, eq. 12) is
 and bits/dim = -log P(x) / (D log 2). With `a = 2^-n`, a uniform density on
 `[-0.5, 0.5)^D` (log p = 0) gives exactly n bits/dim — the cost of sending n raw bits
 per dimension. Papers (RealNVP, Glow, Flow++, VFlow) report this number for 8-bit data.
+
+Under variational dequantization (Flow++, section 3.1, eq. 12; `u ~ q(u | x)`,
+`layers.VariationalDequantization`) `log p(y) - log q(u | x)` takes the place of `log p(y)`
+and the same `+ D log a` gives that bound: `discrete_log_likelihood` is given either.
 """
 
 import math

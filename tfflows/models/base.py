@@ -6,7 +6,7 @@ import keras
 import tensorflow as tf
 
 from tfflows.data.dequantization import example_seeds, per_example_noise, stream_seeds
-from tfflows.layers import UniformDequantization, standard_normal
+from tfflows.layers import UniformDequantization, make_dequantizer, standard_normal
 from tfflows.metrics.bounds import chunked_importance_weighted_bound
 from tfflows.metrics.likelihood import bits_per_dim, discrete_log_likelihood
 from tfflows.optimizers import FusedAdam
@@ -69,7 +69,10 @@ class GenerativeModel(keras.Model):
     accepted with values in 0..255, floats are refused: `check_images`). Each
     model sees them in the continuous model space `y = (x_n + u) / 2^n - 0.5`
     of `layers.UniformDequantization` and reports likelihoods of the discrete
-    images in nats, via `metrics.discrete_log_likelihood`.
+    images in nats, via `metrics.discrete_log_likelihood`. Flow models take
+    `dequantization="variational"` (`_set_dequantization`): `u ~ q(u | x)`, a
+    learned `layers.VariationalDequantization`, and their `log_prob` is then
+    Flow++'s variational bound (`likelihood_kind` "elbo", with its IW bound).
 
     Noise and seeds: with `seed=None` every draw is fresh (training). With a
     seed, the dequantization noise of an image and its latent samples are
@@ -91,7 +94,9 @@ class GenerativeModel(keras.Model):
     Latent-variable models (`likelihood_kind = "elbo"`) implement
     `importance_log_weights(y, seeds)`, the per-row `log p(y, z) - log q(z|y)`
     with `z` drawn from the per-row seeds (None: fresh), and `log_prob(...,
-    num_importance_samples=K)` gives their IW bound.
+    num_importance_samples=K)` gives their IW bound. With a variational
+    dequantizer the rows are the uint8 images (`bound_inputs`) and the
+    weights include `- log q(u | x)`, `u` drawn from the same row seeds.
 
     `compile(jit_compile=True)` compiles the loss-and-gradient computation
     with XLA inside `train_step`, which keeps working under `tf.distribute`
@@ -104,6 +109,10 @@ class GenerativeModel(keras.Model):
     latent_shape = None
     #: Names of the per-example terms `per_example_terms` returns (logged as epoch means).
     terms = ("loss", "log_likelihood")
+    #: "uniform", or "variational" for a flow built with a learned `q(u | x)`.
+    dequantization = "uniform"
+    #: That `layers.VariationalDequantization`, or None (uniform dequantization).
+    dequantizer = None
 
     def __init__(self, image_shape, num_bits=8, **kwargs):
         super().__init__(**kwargs)
@@ -119,6 +128,41 @@ class GenerativeModel(keras.Model):
         }
         self.xla = False
         self._loss_and_grads_fn = None
+
+    def _set_dequantization(
+        self, dequantization, steps, hidden_units, context_channels, seed, dtype=None
+    ):
+        """A flow model's `dequantization` argument and the sizes of its `q(u | x)`.
+
+        "variational" builds the dequantizer (in `dtype`, the policy of the flow
+        it feeds; None: the model's) and makes `log_prob` Flow++'s bound
+        (section 3.1, eq. 12): `likelihood_kind` "elbo", with `IW_K` for K > 1.
+        """
+        dequantizer = make_dequantizer(
+            dequantization,
+            self.image_shape,
+            self.num_bits,
+            steps,
+            hidden_units,
+            context_channels,
+            seed=seed,
+            dtype=self.dtype_policy if dtype is None else dtype,
+        )
+        self.dequantization = dequantization
+        self.dequantization_steps = int(steps)
+        self.dequantization_hidden_units = int(hidden_units)
+        self.dequantization_context_channels = int(context_channels)
+        if dequantizer is not None:
+            self.dequantizer = dequantizer
+            self.likelihood_kind = "elbo"
+
+    def _dequantization_config(self):
+        return {
+            "dequantization": self.dequantization,
+            "dequantization_steps": self.dequantization_steps,
+            "dequantization_hidden_units": self.dequantization_hidden_units,
+            "dequantization_context_channels": self.dequantization_context_channels,
+        }
 
     # -- likelihood and sampling -------------------------------------------------------------
 
@@ -232,7 +276,8 @@ class GenerativeModel(keras.Model):
             in any batch (the SavedModel's `log_prob` uses seed 0).
           num_importance_samples: K; K > 1 gives the importance-weighted bound
             `IW_K` (Burda et al.) of latent-variable models (`likelihood_kind`
-            "elbo"), K = 1 their ELBO. Other models accept only 1.
+            "elbo", variationally dequantized flows too), K = 1 their ELBO.
+            Other models accept only 1.
           samples_per_chunk: samples evaluated per pass for K > 1 (None: as many
             as keep a pass within `IMPORTANCE_ROWS_PER_CHUNK` rows); memory is
             bounded by one chunk, and the value does not depend on it.
@@ -286,7 +331,13 @@ class GenerativeModel(keras.Model):
         self.__dict__.pop("_iw_functions", None)
 
     def bound_inputs(self, images, seed=None):
-        """What `importance_log_weights` takes as `y`: the model-space images by default."""
+        """What `importance_log_weights` takes as `y`: the model-space images by default.
+
+        With a variational dequantizer, the checked uint8 images: each row's `u`
+        is drawn with its other noise, from its own seed.
+        """
+        if self.dequantizer is not None:
+            return self.check_images(images)
         return self.model_space(images, seed=seed)
 
     def importance_log_weights(self, y, seeds=None):

@@ -18,15 +18,23 @@ def default_num_levels(image_shape, max_levels=3):
     return levels
 
 
-@register("glow", presets={"small": {"num_steps": 4, "hidden_units": 64}})
+_SMALL = dict(num_steps=4, hidden_units=64, dequantization_steps=2, dequantization_hidden_units=32)
+
+
+@register("glow", presets={"small": _SMALL})
 @keras.saving.register_keras_serializable(package="tfflows")
 class Glow(GenerativeModel):
-    """Multi-scale Glow on uniformly dequantized images.
+    """Multi-scale Glow on uniformly (or variationally) dequantized images.
 
     `log p(x_n) >= log p_flow(y) - D n log 2` with `y = (x_n + u) / 2^n - 0.5`:
     the exact flow density of the dequantized image, reported in nats and
     bits/dim (Glow, section 5; RealNVP, section 4.1). Training minimises its
     negative in bits/dim. Sampling: `y = f(T * eps)`, shown as `y + 0.5`.
+
+    With `dequantization="variational"`, `u ~ q(u | x)` is learned with the flow
+    (Flow++, section 3.1; `layers.VariationalDequantization`) and the number is
+    the bound `log p_flow(y) - log q(u | x) - D n log 2` of eq. 12, one `u` per
+    image (`likelihood_kind` "elbo"; `num_importance_samples=K` gives `IW_K`).
 
     Defaults follow the Glow paper (K = 32 steps per level, 512 hidden units,
     affine coupling with Glow's `sigmoid(h + 2)` scale, LU 1x1 convolutions,
@@ -50,6 +58,11 @@ class Glow(GenerativeModel):
         code: "exp", unbounded).
       num_bits: bit depth the model sees (Glow: 5 for CelebA-HQ).
       seed: seed of the 1x1 convolutions' initial rotations.
+      dequantization: "uniform" (`u ~ U[0, 1)`, an exact density of y) or
+        "variational" (Flow++'s learned `q(u | x)`: a variational bound).
+      dequantization_steps: Glow steps of q's flow (variational only).
+      dequantization_hidden_units: width of q's coupling and context networks.
+      dequantization_context_channels: channels of q's context `h(x)`.
     """
 
     likelihood_kind = "exact"
@@ -66,9 +79,22 @@ class Glow(GenerativeModel):
         prior_scale_activation="capped_exp",
         num_bits=8,
         seed=None,
+        dequantization="uniform",
+        dequantization_steps=4,
+        dequantization_hidden_units=64,
+        dequantization_context_channels=16,
         **kwargs,
     ):
         super().__init__(image_shape, num_bits=num_bits, **kwargs)
+        # q(u|x) computes in the flow's dtype: the global policy (`flow` is built without one).
+        self._set_dequantization(
+            dequantization,
+            dequantization_steps,
+            dequantization_hidden_units,
+            dequantization_context_channels,
+            seed=None if seed is None else seed + 2,
+            dtype=keras.config.dtype_policy(),
+        )
         self.num_levels = default_num_levels(self.image_shape) if num_levels is None else num_levels
         self.num_steps = int(num_steps)
         self.hidden_units = int(hidden_units)
@@ -90,20 +116,33 @@ class Glow(GenerativeModel):
         self.built = True  # every weight exists now; nothing waits for an input shape
 
     def per_example_terms(self, images, training=False, seed=None):
-        log_likelihood = self.discrete_log_likelihood(
-            self.flow.log_prob(self.to_model_space(images, seed=seed))
-        )
+        if self.dequantizer is None:
+            log_density = self.flow.log_prob(self.to_model_space(images, seed=seed))
+        else:  # one u ~ q(u|x) per image, from the seeds of sample 0 (IW_1 is this bound)
+            seeds = self.noise_seeds(images, seed)
+            log_density = self.importance_log_weights(self.check_images(images), seeds)
+        log_likelihood = self.discrete_log_likelihood(log_density)
         return {
             "loss": -log_likelihood / (self.num_dims * tf.math.log(2.0)),
             "log_likelihood": log_likelihood,
         }
+
+    def importance_log_weights(self, y, seeds=None):
+        """`log p(y) - log q(u | x)` per row of uint8 images `y`, `u` from the row's seed."""
+        if self.dequantizer is None:
+            return super().importance_log_weights(y, seeds)
+        y, log_q = self.dequantizer(y, seed=seeds)
+        return self.flow.log_prob(y) - log_q
 
     def sample(self, num_samples, temperature=1.0, seed=None):
         y = self.flow.sample(num_samples, temperature=temperature, seed=seed)
         return self.dequantize.to_unit_interval(y)
 
     def initialize(self, images):
-        self.flow.initialize(self.to_model_space(images, seed=0))
+        if self.dequantizer is None:
+            self.flow.initialize(self.to_model_space(images, seed=0))
+        else:  # on y from the new q(u|x), whose own actnorms stay at the identity
+            self.flow.initialize(self.dequantizer(self.check_images(images), seed=0)[0])
 
     def get_config(self):
         return {
@@ -115,4 +154,5 @@ class Glow(GenerativeModel):
             "scale_activation": self.scale_activation,
             "prior_scale_activation": self.prior_scale_activation,
             "seed": self.seed,
+            **self._dequantization_config(),
         }

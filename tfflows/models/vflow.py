@@ -41,7 +41,15 @@ Choices the slides leave open, each the nearest of what the papers do:
     coupling networks start at zero and its affine couplings use the "tanh"
     scale (identity at zero, where Glow's `sigmoid(h + 2)` is 0.88), so a new
     `q(z|y)` is `N(0, I)`.
-  - Uniform, not Flow++'s variational, dequantization (as the `Glow` baseline).
+  - Uniform dequantization by default (as the `Glow` baseline); with
+    `dequantization="variational"` Flow++'s learned `q(u | x)` as well
+    (`layers.VariationalDequantization`): `y = (x + u) / 2^n - 0.5` with
+    `u ~ q(u | x)`, and the bound (Flow++ eq. 12 with VFlow's ELBO inside)
+
+        log P(x) >= E_{q(u|x) q(z|y)}[log p(y, z) - log q(z | y) - log q(u | x)] - D n log 2,
+
+    `u` and `z` drawn from the same per-sample seed (`data.variational_seeds`);
+    `posterior_log_prob` is then `log q(z | y) + log q(u | x)`.
 """
 
 import keras
@@ -64,7 +72,14 @@ def context_network(image_shape, channels, hidden_units, dtype=None, name="conte
     return keras.Model(inputs, h, name=name)
 
 
-_SMALL = dict(num_steps=4, hidden_units=64, posterior_steps=2, posterior_hidden_units=32)
+_SMALL = dict(
+    num_steps=4,
+    hidden_units=64,
+    posterior_steps=2,
+    posterior_hidden_units=32,
+    dequantization_steps=2,
+    dequantization_hidden_units=32,
+)
 
 
 @register("vflow", presets={"small": _SMALL})
@@ -90,6 +105,11 @@ class VFlow(GenerativeModel):
       context_hidden_units: width of the context network's hidden convolution.
       num_bits: bit depth the model sees.
       seed: seed of the 1x1 convolutions' initial rotations.
+      dequantization: "uniform" (`u ~ U[0, 1)`) or "variational" (Flow++'s
+        learned `q(u | x)`, inside the ELBO).
+      dequantization_steps: Glow steps of q(u|x)'s flow (variational only).
+      dequantization_hidden_units: width of q(u|x)'s coupling and context networks.
+      dequantization_context_channels: channels of q(u|x)'s context `h(x)`.
     """
 
     likelihood_kind = "elbo"
@@ -112,9 +132,20 @@ class VFlow(GenerativeModel):
         context_hidden_units=64,
         num_bits=8,
         seed=None,
+        dequantization="uniform",
+        dequantization_steps=4,
+        dequantization_hidden_units=64,
+        dequantization_context_channels=16,
         **kwargs,
     ):
         super().__init__(image_shape, num_bits=num_bits, **kwargs)
+        self._set_dequantization(
+            dequantization,
+            dequantization_steps,
+            dequantization_hidden_units,
+            dequantization_context_channels,
+            seed=None if seed is None else seed + 2,
+        )
         height, width, channels = self.image_shape
         self.augmented_channels = (
             channels if augmented_channels is None else int(augmented_channels)
@@ -177,21 +208,40 @@ class VFlow(GenerativeModel):
         log_joint = self.flow.log_prob(tf.concat([y, z], axis=-1))
         return log_joint - log_q, log_joint, log_q
 
+    def _bound_terms(self, inputs, seeds):
+        """`(log w, log p(y, z), log q)` of `bound_inputs` rows, the noise from `seeds`.
+
+        Uniform: the rows are `y`. Variational: uint8 images, `u ~ q(u | x)` and `z`
+        from the same seeds, and `log q = log q(z | y) + log q(u | x)`.
+        """
+        if self.dequantizer is None:
+            return self.log_weights(inputs, self._noise(tf.shape(inputs)[0], seeds))
+        y, log_q_u = self.dequantizer(inputs, seed=seeds)
+        log_w, log_joint, log_q = self.log_weights(y, self._noise(tf.shape(y)[0], seeds))
+        return log_w - log_q_u, log_joint, log_q + log_q_u
+
     def per_example_terms(self, images, training=False, seed=None):
-        y = self.model_space(images, seed=seed)
-        noise = self._noise(tf.shape(y)[0], self.noise_seeds(images, seed))
-        log_w, log_joint, log_q = self.log_weights(y, noise)
+        if self.dequantizer is None:
+            y = self.model_space(images, seed=seed)
+            noise = self._noise(tf.shape(y)[0], self.noise_seeds(images, seed))
+            log_w, log_joint, log_q = self.log_weights(y, noise)
+        else:
+            inputs = self.check_images(images)
+            log_w, log_joint, log_q = self._bound_terms(inputs, self.noise_seeds(images, seed))
         log_likelihood = self.discrete_log_likelihood(log_w)
         return {
-            "loss": -log_likelihood / (self.num_dims * tf.math.log(tf.cast(2.0, y.dtype))),
+            "loss": -log_likelihood / (self.num_dims * tf.math.log(tf.cast(2.0, log_w.dtype))),
             "log_likelihood": log_likelihood,
             "joint_nll": -log_joint,
             "posterior_log_prob": log_q,
         }
 
     def importance_log_weights(self, y, seeds=None):
-        """`log p(y, z) - log q(z | y)` per row, `z = g(u; h(y))`, `u` from the row's seed."""
-        return self.log_weights(y, self._noise(tf.shape(y)[0], seeds))[0]
+        """`log p(y, z) - log q(z | y)` per row, `z = g(u; h(y))`, `u` from the row's seed.
+
+        With a variational dequantizer the rows are uint8 images, and `- log q(u | x)` is in.
+        """
+        return self._bound_terms(y, seeds)[0]
 
     # -- sampling and initialisation -----------------------------------------------------------
 
@@ -206,7 +256,10 @@ class VFlow(GenerativeModel):
         q's own actnorms stay at the identity: its data direction would need
         samples of z before q exists, and q starts as `N(0, I)` regardless.
         """
-        y = self.model_space(images, seed=0)
+        if self.dequantizer is None:
+            y = self.model_space(images, seed=0)
+        else:  # y from the new q(u|x), whose actnorms stay at the identity too
+            y = self.dequantizer(self.check_images(images), seed=0)[0]
         z, _ = self.posterior_sample(y, self._noise(tf.shape(y)[0], 0))
         self.flow.initialize(tf.concat([y, z], axis=-1))
 
@@ -226,4 +279,5 @@ class VFlow(GenerativeModel):
             "context_channels": self.context_channels,
             "context_hidden_units": self.context_hidden_units,
             "seed": self.seed,
+            **self._dequantization_config(),
         }

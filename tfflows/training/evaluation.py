@@ -19,6 +19,9 @@ class SavedModelClient:
         self._loaded = tf.saved_model.load(str(path))
         metadata = self._loaded.signatures["metadata"]()
         self.likelihood_kind = metadata["likelihood_kind"].numpy().decode()
+        # SavedModels written before variational dequantization have no such output.
+        dequantization = metadata.get("dequantization", tf.constant("uniform"))
+        self.dequantization = dequantization.numpy().decode()
         self.image_shape = tuple(int(d) for d in metadata["image_shape"].numpy())
 
     def log_prob(self, images):
@@ -72,7 +75,8 @@ def evaluate(
 
     Returns:
       A dict with `bits_per_dim`, `log_likelihood` (mean nats), `likelihood`
-      (what they are: "exact", "elbo", "joint"), `num_examples`; with K > 1
+      (what they are: "exact", "elbo", "joint"), `dequantization` ("uniform"
+      or "variational"), `num_examples`; with K > 1
       also `elbo_bits_per_dim`, `elbo_log_likelihood` (the same ELBO),
       `iw_bits_per_dim`, `iw_log_likelihood` and `iw_num_samples`; `bounds`
       names what each bits/dim number is. With FID: `fid` and
@@ -109,14 +113,16 @@ def evaluate(
         return float(-nats.mean() / (dims * math.log(2.0)))
 
     kind = model.likelihood_kind
+    dequantization = getattr(model, "dequantization", "uniform")
     results = {
         "likelihood": kind,
+        "dequantization": dequantization,
         "log_likelihood": float(log_likelihood.mean()),
         "bits_per_dim": bits(log_likelihood),
         "num_examples": int(log_likelihood.shape[0]),
         "dataset": dataset,
         "split": split,
-        "bounds": {"bits_per_dim": _BOUND_NAMES[kind]},
+        "bounds": {"bits_per_dim": _bound_name(kind, dequantization)},
     }
     if k > 1:
         iw = np.concatenate(iw)
@@ -128,8 +134,9 @@ def evaluate(
             iw_num_samples=k,
         )
         results["bounds"].update(
-            elbo_bits_per_dim=_BOUND_NAMES["elbo"],
-            iw_bits_per_dim=f"importance-weighted bound IW_K, K={k} (Burda et al., 2016)",
+            elbo_bits_per_dim=_bound_name("elbo", dequantization),
+            iw_bits_per_dim=f"importance-weighted bound IW_K, K={k} (Burda et al., 2016)"
+            + _VARIATIONAL[dequantization],
         )
     if pad_to:
         original_shape = _real_images(dataset, split, data_dir, None, 1, 1).element_spec.shape[1:]
@@ -211,6 +218,17 @@ _BOUND_NAMES = {
     "elbo": "ELBO, one posterior sample per image",
     "joint": "joint density of the image and its code (not a bound on log p(x))",
 }
+
+
+# What variational dequantization adds to a bound's name (Flow++, section 3.1).
+_VARIATIONAL = {
+    "uniform": "",
+    "variational": ", variationally dequantized (u ~ q(u|x), Flow++ eq. 12)",
+}
+
+
+def _bound_name(kind, dequantization):
+    return _BOUND_NAMES[kind] + _VARIATIONAL[dequantization]
 
 
 def _importance_samples(model, num_importance_samples):

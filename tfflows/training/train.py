@@ -232,6 +232,7 @@ def _run(config, strategy, guard, trained):
     results = {name: float(value) for name, value in results.items()}
     results.update(
         likelihood=model.likelihood_kind,
+        dequantization=model.dequantization,
         split=config.test_split,
         test_split=config.test_split,
         num_test_images=_num_images(config, config.test_split),
