@@ -54,7 +54,11 @@ import numpy as np  # noqa: E402
 from benchmarks.environment import describe  # noqa: E402
 from benchmarks.time_budget import TimeBudget  # noqa: E402
 from tfflows import data, models, visualization  # noqa: E402
-from tfflows.training.evaluation import evaluate, sample_fid  # noqa: E402
+from tfflows.training.evaluation import (  # noqa: E402
+    evaluate,
+    reconstruction_fid,
+    sample_fid,
+)
 
 _CHILD = "TFFLOWS_BENCHMARK_CHILD"  # set in the process `run_in_subprocess` starts
 WIDTHS = (8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256)
@@ -117,6 +121,12 @@ def parse_args(argv=None):
         "--extra_temperatures",
         default="",
         help="comma-separated temperatures of further FIDs (the f-VAE paper samples at 0.8 too)",
+    )
+    p.add_argument(
+        "--reconstruction_fid",
+        type=int,
+        default=0,
+        help="also the FID of decode(encode(x)) of min(num_fid_samples, num_eval) images (1/0)",
     )
     p.add_argument("--jit_compile", type=int, default=0, help="XLA loss and gradients (1/0)")
     p.add_argument("--seed", type=int, default=0)
@@ -237,6 +247,15 @@ def run_model(name, args, image_shape):
         for t in args.extra_temperatures.split(",")
         if t and args.num_fid_samples
     }
+    reconstructions = {}
+    if args.reconstruction_fid and args.num_fid_samples:
+        reconstructions = reconstruction_fid(
+            model,
+            args.dataset,
+            args.eval_split,
+            num_images=min(args.num_fid_samples, args.num_eval),
+            **common,
+        )
     learned_scales = {
         name: float(keras.ops.exp(getattr(model, f"log_{name}")))
         for name in ("sigma1", "sigma2")
@@ -256,6 +275,7 @@ def run_model(name, args, image_shape):
         )
     return {
         **learned_scales,
+        **reconstructions,
         "variant": args.tag or None,
         "eval_split": args.eval_split,
         "sample_grid": grid,

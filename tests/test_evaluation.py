@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfflows import metrics, models
+from tfflows import data, metrics, models
 from tfflows.metrics import fid
-from tfflows.training import evaluate, sample_fid
+from tfflows.training import evaluate, reconstruction_fid, sample_fid
 
 
 @pytest.fixture
@@ -101,6 +101,27 @@ def test_temperature_sweep_reuses_the_real_statistics(vae, counted_features, tmp
     assert sweep[0]["fid"] == pytest.approx(full["fid"], rel=1e-12)  # same samples, same FID
     assert [r["temperature"] for r in sweep] == [1.0, 0.5]
     assert sweep[1]["fid"] != pytest.approx(sweep[0]["fid"], rel=1e-6)
+
+
+def test_reconstructions_are_decoded_codes_of_the_first_images(vae, counted_features, tmp_path):
+    common = dict(max_examples=20, batch_size=16, fid_cache_dir=str(tmp_path), verbose=False)
+    result = reconstruction_fid(vae, "digits", "test", num_images=20, **common)
+    assert result["num_reconstructions"] == 20 and np.isfinite(result["reconstruction_fid"])
+    assert counted_features == [20, 20]  # the real images, then the reconstructions
+    images = next(iter(data.load("digits", "test", batch_size=20))).numpy()
+    decoded = np.asarray(vae.decode(vae.encode(images)))
+    expected = np.mean((decoded - images / 255.0) ** 2)
+    assert result["reconstruction_mse"] == pytest.approx(expected, rel=1e-5)
+    # The same real statistics as the samples' FID: the cache is shared.
+    sample_fid(vae, "digits", "test", num_samples=20, **common)
+    assert counted_features == [20, 20, 20]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["digits-test-pad0-first20.npz"]
+
+
+def test_reconstruction_fid_needs_a_latent_space():
+    glow = models.get("glow", (8, 8, 1), preset="small", num_levels=1)
+    with pytest.raises(ValueError, match="Glow has no latent space"):
+        reconstruction_fid(glow, "digits", "test", num_images=4, verbose=False)
 
 
 def test_padded_evaluation_says_which_pixels_bits_per_dim_is_over():

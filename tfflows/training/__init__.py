@@ -23,7 +23,12 @@ from tfflows.training.distribution import (
     make_strategy,
     worker_id,
 )
-from tfflows.training.evaluation import SavedModelClient, evaluate, sample_fid
+from tfflows.training.evaluation import (
+    SavedModelClient,
+    evaluate,
+    reconstruction_fid,
+    sample_fid,
+)
 from tfflows.training.faults import (
     ConfigError,
     Interrupted,
@@ -66,6 +71,7 @@ __all__ = [
     "start_over",
     "configure_cpu_devices",
     "evaluate",
+    "reconstruction_fid",
     "image_shape_of",
     "is_chief",
     "make_strategy",
