@@ -272,6 +272,7 @@ def run_model(name, args, image_shape):
             os.path.join(args.results_dir, grid),
             num_samples=16,
             scale=2,
+            value_range=(0.0, 1.0),  # `sample` gives [0, 1] floats
         )
     return {
         **learned_scales,

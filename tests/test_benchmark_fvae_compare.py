@@ -3,7 +3,12 @@
 import json
 import math
 
+import numpy as np
+import tensorflow as tf
+from PIL import Image
+
 from benchmarks import fvae_compare
+from tfflows import models
 
 
 def test_vflow_row_reports_the_elbo_and_the_iw_bound(shared_data_dir, tmp_path):
@@ -66,3 +71,25 @@ def test_config_that_is_not_a_dict_of_dicts_is_rejected(capsys):
         else:
             raise AssertionError(f"--config={bad} was accepted")
         assert "--config" in capsys.readouterr().err
+
+
+def test_sample_grid_shows_black_samples_black(shared_data_dir, tmp_path, monkeypatch):
+    # `sample` gives [0, 1] floats: all-zero samples must be black cells (0), not grey (128).
+    monkeypatch.setattr(
+        models.VAE, "sample", lambda self, n, t=1.0, seed=None: tf.zeros([n, 28, 28, 1])
+    )
+    fvae_compare.main(
+        [
+            f"--data_dir={shared_data_dir / 'mnist'}",
+            "--models=vae",
+            "--minutes=0.001",
+            "--target_params=30000",
+            "--num_eval=20",
+            "--num_importance_samples=0",
+            "--num_fid_samples=0",
+            f"--results_dir={tmp_path}",
+        ]
+    )
+    grid = np.asarray(Image.open(tmp_path / "fvae_mnist_vae_0.001min.png"))
+    cell = grid[2:58, 2:58]  # the first sample, 28x28 at scale 2, inside the white border
+    assert cell.max() == 0, np.unique(cell)
