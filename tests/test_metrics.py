@@ -110,6 +110,16 @@ def test_improved_precision_and_recall():
     assert pr["precision"] > 0.9 and pr["recall"] < 0.5
 
 
+def test_knn_radii_are_the_kth_distance_to_another_sample():
+    rng = np.random.default_rng(1)
+    features = np.concatenate([rng.standard_normal((30, 5)), np.zeros((2, 5))])  # a duplicate
+    distances = np.linalg.norm(features[:, None] - features[None], axis=-1)
+    for k in (1, 3):
+        expected = np.sort(distances, axis=1)[:, k]  # column 0: the sample itself
+        np.testing.assert_allclose(metrics.knn_radii(features, k), expected, rtol=1e-10)
+    assert metrics.knn_radii(features, 1)[-1] == 0.0  # its duplicate is a neighbour
+
+
 def test_nonfinite_images_are_counted_and_named():
     from tfflows.metrics import NonFiniteSamplesWarning, count_nonfinite_images, warn_if_nonfinite
 

@@ -3,6 +3,11 @@
 Every bijector here maps latent to data in its forward direction (TFP's
 convention) and is cheap to construct, so Keras layers build a fresh one from
 their weights on every call (see `tfflows.layers`).
+
+Each takes TFP's `validate_args`: False (the default) adds nothing; True checks
+what can go wrong (conditioner outputs against the transformed half, invertible
+parameters, divisible sides, consistent splits), statically when shapes are
+known and by `tf.debugging` assertions otherwise, naming the culprit.
 """
 
 from tfflows.bijectors.actnorm import ActNorm

@@ -3,6 +3,7 @@
 import tensorflow as tf
 from tensorflow_probability.python.internal import dtype_util
 
+from tfflows.bijectors import _checks
 from tfflows.bijectors.base import FlowBijector
 
 __all__ = ["ActNorm"]
@@ -23,6 +24,10 @@ class ActNorm(FlowBijector):
     Args:
       loc: float tensor `[C]`.
       log_scale: float tensor `[C]`.
+      validate_args: check that `loc` and `log_scale` have one shape, that `loc`
+        is finite and the scale `exp(log_scale)` positive and finite in the
+        dtype (a scale that under- or overflows is not invertible), and that
+        inputs have `C` channels.
     """
 
     def __init__(self, loc, log_scale, validate_args=False, name="act_norm"):
@@ -48,11 +53,42 @@ class ActNorm(FlowBijector):
     def log_scale(self):
         return self._log_scale
 
+    def _parameter_control_dependencies(self, is_init):
+        # The parameters are tensors read at construction: checked once, then.
+        if not self.validate_args or not is_init:
+            return []
+        loc, log_scale = self._loc, self._log_scale
+        message = f"{self.name}: the shape of loc, against log_scale"
+        assertions = _checks.check_shape(loc, log_scale.shape, lambda: tf.shape(log_scale), message)
+        scale = tf.exp(log_scale)
+        return assertions + [
+            _checks.assert_all(tf.math.is_finite(loc), f"{self.name}: loc must be finite"),
+            _checks.assert_all(
+                (scale > 0) & tf.math.is_finite(scale),
+                f"{self.name}: the scale exp(log_scale) must be positive and finite",
+                log_scale,
+            ),
+        ]
+
+    def _checked(self, x):
+        if not self.validate_args:
+            return x
+        channels = self._log_scale.shape[-1:]
+        expected = x.shape[:-1].concatenate(channels)
+        message = f"{self.name}: the input channels (last axis) must match log_scale {channels}"
+        assertions = _checks.check_shape(
+            x,
+            expected,
+            lambda: tf.concat([tf.shape(x)[:-1], tf.shape(self._log_scale)[-1:]], 0),
+            message,
+        )
+        return _checks.with_dependencies(x, assertions)
+
     def _forward(self, x):
-        return x * tf.exp(self._log_scale) + self._loc
+        return self._checked(x) * tf.exp(self._log_scale) + self._loc
 
     def _inverse(self, y):
-        return (y - self._loc) * tf.exp(-self._log_scale)
+        return (self._checked(y) - self._loc) * tf.exp(-self._log_scale)
 
     def _forward_log_det_jacobian(self, x):
         return tf.reduce_sum(self._log_scale, axis=-1)

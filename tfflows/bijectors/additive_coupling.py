@@ -22,6 +22,8 @@ class AdditiveCoupling(Coupling):
         `t` shaped like `x_b`.
       num_masked: see `Coupling`.
       event_ndims: 1 for vector events `[D]`, 3 for image events `[H, W, C]`.
+      validate_args: check that `shift_fn` returns one tensor shaped exactly like
+        `x_b` (see `Coupling`).
     """
 
     def __init__(
@@ -48,12 +50,16 @@ class AdditiveCoupling(Coupling):
     def shift_fn(self):
         return self._fn
 
+    def _shift(self, x_a, x_b, conditional_input):
+        outputs = self._call_fn(x_a, conditional_input)
+        return self._conditioner_outputs(outputs, x_b, "shift_fn", 1)
+
     def _forward_and_log_det(self, x, conditional_input=None):
         x_a, x_b = self._split(x)
-        y = self._merge(x_a, x_b + self._call_fn(x_a, conditional_input))
+        y = self._merge(x_a, x_b + self._shift(x_a, x_b, conditional_input))
         return y, tf.zeros([], dtype=x.dtype)
 
     def _inverse_and_log_det(self, y, conditional_input=None):
         y_a, y_b = self._split(y)
-        x = self._merge(y_a, y_b - self._call_fn(y_a, conditional_input))
+        x = self._merge(y_a, y_b - self._shift(y_a, y_b, conditional_input))
         return x, tf.zeros([], dtype=y.dtype)

@@ -114,6 +114,8 @@ class AffineCoupling(Coupling):
         "capped_exp".
       affine_direction: "forward" or "inverse", the direction that computes
         `x_b * exp(s) + t` (see above).
+      validate_args: check that the callable returns two tensors shaped exactly
+        like `x_b` (see `Coupling`).
     """
 
     def __init__(
@@ -161,14 +163,15 @@ class AffineCoupling(Coupling):
     def affine_direction(self):
         return self._affine_direction
 
-    def _shift_and_log_scale(self, x_a, conditional_input):
-        shift, h = self._call_fn(x_a, conditional_input)
+    def _shift_and_log_scale(self, x_a, x_b, conditional_input):
+        outputs = self._call_fn(x_a, conditional_input)
+        shift, h = self._conditioner_outputs(outputs, x_b, "shift_and_log_scale_fn", 2)
         return shift, SCALE_ACTIVATIONS[self._scale_activation](h)
 
     def _transform(self, x, conditional_input, scale_and_shift):
         """`(x_a, x_b * exp(s) + t)` if `scale_and_shift`, else `(x_a, (x_b - t) * exp(-s))`."""
         x_a, x_b = self._split(x)
-        shift, log_scale = self._shift_and_log_scale(x_a, conditional_input)
+        shift, log_scale = self._shift_and_log_scale(x_a, x_b, conditional_input)
         if scale_and_shift:
             y_b, log_det = x_b * tf.exp(log_scale) + shift, self._sum_event(log_scale)
         else:

@@ -2,6 +2,7 @@
 
 import tensorflow as tf
 
+from tfflows.bijectors import _checks
 from tfflows.bijectors.base import OnePassBijector, sum_event_dims
 
 __all__ = ["ConditionalAffine"]
@@ -24,6 +25,9 @@ class ConditionalAffine(OnePassBijector):
     Args:
       shift_and_log_scale_fn: callable `c -> (mu, s)`.
       event_ndims: rank of the event, e.g. 1 for `[D]`, 3 for `[H, W, C]`.
+      validate_args: check that the callable returns two tensors, each
+        broadcasting to `x`'s shape without changing it (statically when the
+        shapes are known, by an assertion otherwise).
     """
 
     def __init__(
@@ -55,10 +59,25 @@ class ConditionalAffine(OnePassBijector):
     def _params(self, x, conditional_input):
         if conditional_input is None:
             raise ValueError(f"{self.name} needs `conditional_input=`.")
-        shift, log_scale = self._fn(conditional_input)
+        outputs = self._fn(conditional_input)
+        if self.validate_args:
+            outputs = self._checked(outputs, x)
+        shift, log_scale = outputs
         # The log-det is a sum over the full event even when s broadcasts.
         log_scale = tf.broadcast_to(log_scale, tf.shape(x))
         return shift, log_scale
+
+    def _checked(self, outputs, x):
+        culprit = f"{self.name}: the conditioner (shift_and_log_scale_fn)"
+        if not isinstance(outputs, (tuple, list)) or len(outputs) != 2:
+            got = f"{len(outputs)} tensors" if isinstance(outputs, (tuple, list)) else "one"
+            raise TypeError(f"{culprit} returned {got}; it must return (shift, log_scale).")
+        checked = []
+        for what, tensor in zip(("shift", "log_scale"), outputs):
+            message = f"{culprit}: {what} must broadcast to the shape of x, {x.shape}"
+            assertions = _checks.check_broadcasts_to(tensor, x, message)
+            checked.append(_checks.with_dependencies(tensor, assertions))
+        return checked
 
     def _forward_and_log_det(self, x, conditional_input=None):
         shift, log_scale = self._params(x, conditional_input)

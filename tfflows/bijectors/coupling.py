@@ -1,7 +1,10 @@
 """The split/merge and conditioner plumbing shared by the coupling bijectors."""
 
+import numbers
+
 import tensorflow as tf
 
+from tfflows.bijectors import _checks
 from tfflows.bijectors.base import OnePassBijector, sum_event_dims
 
 __all__ = ["Coupling"]
@@ -20,6 +23,12 @@ class Coupling(OnePassBijector):
 
     The callable is called as `fn(x_a)`, or `fn(x_a, conditional_input=c)` when a
     conditional input is passed to `forward`/`inverse` as a keyword argument.
+
+    The split is always checked (`0 < |num_masked| < C`, once `C` is known). With
+    `validate_args=True` `num_masked` must also be an integer, and every tensor
+    the callable returns must be shaped exactly like `x_b` (`[..., C_b]`, not
+    merely broadcastable to it): statically when the shapes are known, by an
+    assertion otherwise (see `_checks`).
     """
 
     def __init__(
@@ -37,6 +46,11 @@ class Coupling(OnePassBijector):
             parameters=parameters,
             name=name,
         )
+        if validate_args and num_masked is not None:
+            if isinstance(num_masked, bool) or not isinstance(num_masked, numbers.Integral):
+                raise TypeError(
+                    f"{self.name}: num_masked must be an integer or None, got {num_masked!r}."
+                )
 
     @property
     def num_masked(self):
@@ -52,7 +66,10 @@ class Coupling(OnePassBijector):
             raise ValueError("Coupling layers need a static size for the last axis.")
         k = channels // 2 if self._num_masked is None else self._num_masked
         if not -channels < k < channels or k == 0:
-            raise ValueError(f"num_masked={self._num_masked} invalid for {channels} channels.")
+            raise ValueError(
+                f"{self.name}: num_masked={self._num_masked} invalid for {channels} channels "
+                "(the split needs 0 < |num_masked| < channels)."
+            )
         return (k, channels - k) if k > 0 else (channels + k, -k)
 
     def _split(self, x):
@@ -71,6 +88,32 @@ class Coupling(OnePassBijector):
         if conditional_input is None:
             return self._fn(x_a)
         return self._fn(x_a, conditional_input=conditional_input)
+
+    def _conditioner_outputs(self, outputs, x_b, fn_name, count, units=None):
+        """The callable's `count` tensors, checked against `x_b` if `validate_args`.
+
+        Each must be `x_b`'s shape with `units` (default `C_b`) on the last axis.
+        """
+        if not self.validate_args:
+            return outputs
+        culprit = f"{self.name}: the conditioner ({fn_name})"
+        is_sequence = isinstance(outputs, (tuple, list))
+        if count == 1 and is_sequence or count > 1 and (not is_sequence or len(outputs) != count):
+            got = f"{len(outputs)} tensors" if is_sequence else "one tensor"
+            raise TypeError(f"{culprit} returned {got}; it must return {count}.")
+        units = x_b.shape[-1] if units is None else units
+        expected = x_b.shape[:-1].concatenate([units])
+
+        def expected_tensor():
+            return tf.concat([tf.shape(x_b)[:-1], [units]], axis=0)
+
+        checked = []
+        for i, output in enumerate(outputs if is_sequence else [outputs]):
+            what = f"output {i}" if is_sequence else "output"
+            message = f"{culprit}: the shape of its {what} does not match x_b {x_b.shape}"
+            assertions = _checks.check_shape(output, expected, expected_tensor, message)
+            checked.append(_checks.with_dependencies(output, assertions))
+        return tuple(checked) if is_sequence else checked[0]
 
     def _sum_event(self, values):
         return sum_event_dims(values, self._event_ndims)

@@ -24,12 +24,25 @@ class FlowChain(OnePassBijector):
     Args:
       bijectors: the bijectors, in `tfb.Chain` order.
       event_ndims: the event rank of every bijector's input and output.
+      validate_args: check that no bijector needs events of a higher rank than
+        `event_ndims` (each bijector checks its own arguments).
     """
 
     def __init__(self, bijectors, event_ndims, validate_args=False, name="flow_chain"):
         parameters = dict(locals())
         self._bijectors = list(bijectors)
         self._event_ndims = int(event_ndims)
+        if validate_args:
+            for bijector in self._bijectors:
+                ndims = max(
+                    tf.nest.flatten(bijector.forward_min_event_ndims)
+                    + tf.nest.flatten(bijector.inverse_min_event_ndims)
+                )
+                if ndims > self._event_ndims:
+                    raise ValueError(
+                        f"{name}: {bijector.name} needs events of rank >= {ndims}, more than "
+                        f"the chain's event_ndims={self._event_ndims}."
+                    )
         with tf.name_scope(name) as name:
             super().__init__(
                 forward_min_event_ndims=self._event_ndims,

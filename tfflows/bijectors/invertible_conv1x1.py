@@ -3,6 +3,7 @@
 import tensorflow as tf
 from tensorflow_probability.python.internal import dtype_util
 
+from tfflows.bijectors import _checks
 from tfflows.bijectors.base import FlowBijector
 
 __all__ = ["InvertibleConv1x1"]
@@ -30,6 +31,11 @@ class InvertibleConv1x1(FlowBijector):
       upper: float tensor `[C, C]`.
       log_scale: float tensor `[C]`, `log|s|`.
       sign: float tensor `[C]` of +1/-1, the fixed signs of `s`; default +1.
+      validate_args: check that `W` is invertible: the parameters' shapes agree,
+        `permutation` is one of `0..C-1`, `sign` is +-1 and the diagonal of `U`,
+        `sign * exp(log_scale)`, is nonzero and finite (`log_scale` neither under-
+        nor overflowing), `lower` and `upper` are finite; and that inputs have `C`
+        channels.
     """
 
     def __init__(
@@ -83,6 +89,61 @@ class InvertibleConv1x1(FlowBijector):
     def sign(self):
         return self._sign
 
+    def _parameter_control_dependencies(self, is_init):
+        # The parameters are tensors read at construction: checked once, then.
+        if not self.validate_args or not is_init:
+            return []
+        log_scale = self._log_scale
+        channels = log_scale.shape[-1:]
+        assertions = []
+        for name, tensor, shape in [
+            ("lower", self._lower, channels.concatenate(channels)),
+            ("upper", self._upper, channels.concatenate(channels)),
+            ("permutation", self._permutation, channels),
+            ("sign", self._sign, channels),
+        ]:
+            rank = shape.rank
+
+            def expected(rank=rank):
+                return tf.tile(tf.shape(log_scale)[-1:], [rank])
+
+            message = f"{self.name}: the shape of {name}, for log_scale {log_scale.shape}"
+            assertions += _checks.check_shape(tensor, shape, expected, message)
+        diagonal = self._sign * tf.exp(log_scale)
+        count = tf.shape(self._permutation, out_type=self._permutation.dtype)[-1]
+        identity = tf.range(count, dtype=self._permutation.dtype)
+        return assertions + [
+            _checks.assert_all(
+                tf.sort(self._permutation) == identity,
+                f"{self.name}: permutation must hold each of 0..C-1 once (else W is singular)",
+                self._permutation,
+            ),
+            _checks.assert_all(tf.abs(self._sign) == 1, f"{self.name}: sign must be +1 or -1"),
+            _checks.assert_all(
+                (diagonal != 0) & tf.math.is_finite(diagonal),
+                f"{self.name}: the diagonal of U, sign * exp(log_scale), must be nonzero and "
+                "finite (else W is singular)",
+                log_scale,
+            ),
+            _checks.assert_all(
+                tf.math.is_finite(self._lower) & tf.math.is_finite(self._upper),
+                f"{self.name}: lower and upper must be finite",
+            ),
+        ]
+
+    def _checked(self, x):
+        if not self.validate_args:
+            return x
+        expected = x.shape[:-1].concatenate(self._log_scale.shape[-1:])
+        message = f"{self.name}: the input channels (last axis) must match the {expected[-1]} of W"
+        assertions = _checks.check_shape(
+            x,
+            expected,
+            lambda: tf.concat([tf.shape(x)[:-1], tf.shape(self._log_scale)[-1:]], 0),
+            message,
+        )
+        return _checks.with_dependencies(x, assertions)
+
     def _triangular_factors(self):
         channels = tf.shape(self._log_scale)[-1]
         eye = tf.eye(channels, dtype=self._lower.dtype)
@@ -115,10 +176,10 @@ class InvertibleConv1x1(FlowBijector):
         return tf.reshape(tf.matmul(flat, kernel, transpose_b=True), shape)
 
     def _forward(self, x):
-        return self._apply(self.matrix(), x)
+        return self._apply(self.matrix(), self._checked(x))
 
     def _inverse(self, y):
-        return self._apply(self.inverse_matrix(), y)
+        return self._apply(self.inverse_matrix(), self._checked(y))
 
     def _forward_log_det_jacobian(self, x):
         return tf.reduce_sum(self._log_scale, axis=-1)

@@ -154,6 +154,8 @@ class MixtureLogisticCoupling(Coupling):
         return log_scale, shift, tf.nn.log_softmax(logits), mean, tf.maximum(log_s, MIN_LOG_SCALE)
 
     def _checked(self, h, x_b, width):
+        # Always: one tensor of the right width (else the reshape below misreads it);
+        # with validate_args, also x_b's leading axes (`Coupling._conditioner_outputs`).
         culprit = f"{self.name}: the conditioner (mixture_params_fn)"
         if isinstance(h, (tuple, list)):
             raise TypeError(f"{culprit} returned {len(h)} tensors; it must return one.")
@@ -163,19 +165,7 @@ class MixtureLogisticCoupling(Coupling):
                 f"num_components={self._num_components} with {x_b.shape[-1]} transformed "
                 f"units needs (3 * {self._num_components} + 2) * {x_b.shape[-1]} = {width}."
             )
-        if not self.validate_args:
-            return h
-        message = f"{culprit} output's shape {h.shape} does not match x_b's {x_b.shape}"
-        if h.shape.rank != x_b.shape.rank:
-            raise ValueError(message + " (ranks differ).")
-        if h.shape[:-1].is_fully_defined() and x_b.shape[:-1].is_fully_defined():
-            if h.shape[:-1] != x_b.shape[:-1]:
-                raise ValueError(message + " on the leading axes.")
-            return h
-        expected = tf.concat([tf.shape(x_b)[:-1], [width]], axis=0)
-        check = tf.debugging.assert_equal(tf.shape(h), expected, message=message)
-        with tf.control_dependencies([check]):
-            return tf.identity(h)
+        return self._conditioner_outputs(h, x_b, "mixture_params_fn", 1, units=width)
 
     def _bisect(self, target, log_pi, mean, log_s):
         """`logit F(y) = target` by bisection, without gradient (see the class docstring)."""

@@ -2,6 +2,7 @@
 
 import tensorflow as tf
 
+from tfflows.bijectors import _checks
 from tfflows.bijectors.base import OnePassBijector
 
 __all__ = ["MultiScaleSplit"]
@@ -30,12 +31,22 @@ class MultiScaleSplit(OnePassBijector):
       bijector: the inner bijector; its event rank must match this one's.
       num_kept: channels passed to `bijector`; default half (rounded down).
       event_ndims: rank of the event (3 for images).
+      validate_args: check the split: the inner bijector's event rank is at most
+        `event_ndims`, `0 < num_kept < C`, and the inner bijector keeps the kept
+        part's shape (statically when known, by an assertion otherwise).
     """
 
     def __init__(
         self, bijector, num_kept=None, event_ndims=3, validate_args=False, name="multi_scale_split"
     ):
         parameters = dict(locals())
+        if validate_args:
+            inner_ndims = max(tf.nest.flatten(bijector.forward_min_event_ndims))
+            if inner_ndims > int(event_ndims):
+                raise ValueError(
+                    f"{name}: the inner bijector {bijector.name} needs events of rank "
+                    f">= {inner_ndims}, more than event_ndims={event_ndims}."
+                )
         self._bijector = bijector
         self._num_kept = num_kept
         self._event_ndims = int(event_ndims)
@@ -61,17 +72,36 @@ class MultiScaleSplit(OnePassBijector):
         if channels is None:
             raise ValueError("MultiScaleSplit needs a static size for the last axis.")
         kept = channels // 2 if self._num_kept is None else self._num_kept
+        if self.validate_args and not 0 < kept < channels:
+            raise ValueError(
+                f"{self.name}: num_kept={self._num_kept} invalid for {channels} channels "
+                "(the split needs 0 < num_kept < channels)."
+            )
         return [kept, channels - kept]
+
+    def _inner_output(self, transformed, kept, direction):
+        """The inner bijector's `direction` output, checked to keep `kept`'s shape."""
+        if not self.validate_args:
+            return transformed
+        message = (
+            f"{self.name}: the {direction} output of the inner bijector {self._bijector.name} "
+            f"does not have the shape of the kept part, {kept.shape}"
+        )
+        assertions = _checks.check_shape(transformed, kept.shape, lambda: tf.shape(kept), message)
+        return _checks.with_dependencies(transformed, assertions)
 
     # One pass per direction: the inner bijector's log-det is read from its
     # cache for the very tensor it just transformed, not recomputed.
     def _forward_and_log_det(self, x, **kwargs):
         kept, rest = tf.split(x, self._sizes(x), axis=-1)
-        y = tf.concat([self._bijector.forward(kept, **kwargs), rest], axis=-1)
+        transformed = self._bijector.forward(kept, **kwargs)
         fldj = self._bijector.forward_log_det_jacobian(kept, self._event_ndims, **kwargs)
+        y = tf.concat([self._inner_output(transformed, kept, "forward"), rest], axis=-1)
         return y, fldj
 
     def _inverse_and_log_det(self, y, **kwargs):
         kept, rest = tf.split(y, self._sizes(y), axis=-1)
-        x = tf.concat([self._bijector.inverse(kept, **kwargs), rest], axis=-1)
-        return x, self._bijector.inverse_log_det_jacobian(kept, self._event_ndims, **kwargs)
+        transformed = self._bijector.inverse(kept, **kwargs)
+        ildj = self._bijector.inverse_log_det_jacobian(kept, self._event_ndims, **kwargs)
+        x = tf.concat([self._inner_output(transformed, kept, "inverse"), rest], axis=-1)
+        return x, ildj

@@ -3,6 +3,7 @@
 import tensorflow as tf
 from tensorflow_probability.python.internal import prefer_static as ps
 
+from tfflows.bijectors import _checks
 from tfflows.bijectors.base import FlowBijector
 
 __all__ = ["Squeeze"]
@@ -21,6 +22,10 @@ class Squeeze(FlowBijector):
 
     Args:
       factor: Python int, the block size `f`; `H` and `W` must divide by it.
+      validate_args: check that they do (and, inverting, that `C` divides by
+        `f * f`): statically when the sides are known, by an assertion otherwise.
+        Without it a side that does not divide fails in a reshape, with TF's
+        message about element counts.
     """
 
     def __init__(self, factor=2, validate_args=False, name="squeeze"):
@@ -41,8 +46,24 @@ class Squeeze(FlowBijector):
     def factor(self):
         return self._factor
 
+    def _divisible(self, x, axes, divisor, what):
+        """`x`, checked (if `validate_args`) to have `axes` divisible by `divisor`."""
+        if not self.validate_args:
+            return x
+        message = f"{self.name}: {what} must be divisible by {divisor} (factor={self._factor})"
+        static = [x.shape[a] if x.shape.rank is not None else None for a in axes]
+        if any(d is not None and d % divisor for d in static):
+            raise ValueError(f"{message}, got {static}.")
+        if all(d is not None for d in static):
+            return x
+        sizes = tf.stack([tf.shape(x)[a] for a in axes])
+        return _checks.with_dependencies(
+            x, [_checks.assert_all(sizes % divisor == 0, message, sizes)]
+        )
+
     def _forward(self, x):
         f = self._factor
+        x = self._divisible(x, [-3, -2], f, "the height and width (H, W)")
         shape = ps.shape(x)
         batch, (h, w, c) = shape[:-3], [shape[-3], shape[-2], shape[-1]]
         x = tf.reshape(x, [-1, h // f, f, w // f, f, c])
@@ -51,6 +72,7 @@ class Squeeze(FlowBijector):
 
     def _inverse(self, y):
         f = self._factor
+        y = self._divisible(y, [-1], f * f, "the channels (C)")
         shape = ps.shape(y)
         batch, (h, w, c) = shape[:-3], [shape[-3], shape[-2], shape[-1]]
         y = tf.reshape(y, [-1, h, w, f, f, c // (f * f)])

@@ -3,6 +3,8 @@
 import keras
 import tensorflow as tf
 
+from tfflows.layers import portable
+
 __all__ = ["export_saved_model", "LOG_PROB_SEED"]
 
 #: Seed of the noise inside the `log_prob` signature. Each image's noise is a
@@ -53,7 +55,16 @@ def export_saved_model(model, path, max_samples=1024, verbose=False):
     Invalid requests fail with `InvalidArgument` errors that say what is wrong
     and leave the loaded model serving. The SavedModel needs only TensorFlow
     to load (not Keras, TFP or tfflows).
+
+    The signatures are traced inside `tfflows.layers.portable()`: convolutions
+    are TF's own ops, not the CPU formulations some layers train with, so
+    the graphs do not depend on the machine that exported them.
     """
+    with portable():
+        return _export(model, path, max_samples, verbose)
+
+
+def _export(model, path, max_samples, verbose):
     height, width, channels = model.image_shape
     archive = keras.export.ExportArchive()
     archive.track(model)

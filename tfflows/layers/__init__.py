@@ -1,5 +1,6 @@
 """Keras 3 layers that own a flow's weights and build `tfflows.bijectors` from them."""
 
+from tfflows.layers._devices import portable
 from tfflows.layers.actnorm import ActNorm
 from tfflows.layers.batch_statistics import (
     batch_norms,
@@ -43,6 +44,7 @@ __all__ = [
     "batch_statistics",
     "initializing",
     "make_dequantizer",
+    "portable",
     "recalibrate_batch_norm",
     "standard_normal",
 ]

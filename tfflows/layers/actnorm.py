@@ -27,6 +27,7 @@ class ActNorm(Flow):
       event_ndims: rank of the events the layer belongs to (3 for images),
         used for the log-det reduction.
       epsilon: added to the standard deviation at initialisation.
+      validate_args: see `Flow`; checks that the scale is positive and finite.
     """
 
     data_dependent_init = True
@@ -56,7 +57,7 @@ class ActNorm(Flow):
                 is_constant_jacobian=True,
                 name="act_norm_init",
             )
-        return bijectors.ActNorm(self.loc, self.log_scale)
+        return bijectors.ActNorm(self.loc, self.log_scale, validate_args=self.validate_args)
 
     def _initialize_and_normalize(self, y):
         axes = list(range(len(y.shape) - 1))
@@ -66,7 +67,8 @@ class ActNorm(Flow):
             tf.cast(tf.math.log(tf.sqrt(variance) + self.epsilon), self.loc.dtype)
         )
         self.initialized.assign(1.0)
-        return bijectors.ActNorm(self.loc, self.log_scale).inverse(y)
+        normalize = bijectors.ActNorm(self.loc, self.log_scale, validate_args=self.validate_args)
+        return normalize.inverse(y)
 
     def get_config(self):
         return {**super().get_config(), "event_ndims": self.event_ndims, "epsilon": self.epsilon}

@@ -3,7 +3,7 @@
 import keras
 import tensorflow as tf
 
-from tfflows.layers._devices import has_gpu
+from tfflows.layers._devices import use_cpu_formulations
 
 __all__ = ["ConvConditioner"]
 
@@ -158,10 +158,10 @@ class ConvConditioner(keras.layers.Layer):
         out = self.out
         kernel_size = self.kernel_size
         few_outputs = 4 * out.filters <= h.shape[-1]
-        if kernel_size % 2 == 1 and kernel_size > 1 and few_outputs and not has_gpu():
+        if kernel_size % 2 == 1 and kernel_size > 1 and few_outputs and use_cpu_formulations():
             # Many inputs to few outputs (the coupling's last layer) on CPU: see
-            # `_conv_by_output_shifts`. Same weights as the Keras layer. GPUs keep
-            # cuDNN's convolution, whose kernel gradient has no such weakness.
+            # `_conv_by_output_shifts`. Same weights as the Keras layer. GPUs (and
+            # exports, see `_devices.portable`) keep TF's convolution.
             bias = None if out.bias is None else tf.cast(out.bias, h.dtype)
             return _conv_by_output_shifts(h, tf.cast(out.kernel, h.dtype), bias)
         return out(h)

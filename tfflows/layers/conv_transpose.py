@@ -19,7 +19,7 @@ up to float rounding.
 import keras
 import tensorflow as tf
 
-from tfflows.layers._devices import has_gpu
+from tfflows.layers._devices import use_cpu_formulations
 
 __all__ = ["ShiftedConv2DTranspose", "conv_transpose_by_output_shifts"]
 
@@ -66,14 +66,15 @@ class ShiftedConv2DTranspose(keras.layers.Conv2DTranspose):
 
     Taken when the layer is a stride-`s`, `2s x 2s`, "same", channels-last,
     undilated transposed convolution to few channels (`4 * filters <=
-    input channels`) and no GPU is visible; otherwise Keras' own call (GPUs
-    keep cuDNN). Weights, config and results are Keras'.
+    input channels`), no GPU is visible and no export is being traced (see
+    `tfflows.layers.portable`); otherwise Keras' own call. Weights, config and
+    results are Keras'.
     """
 
     def _use_shifts(self, inputs):
         s = self.strides[0]
         return (
-            not has_gpu()
+            use_cpu_formulations()
             and self.strides == (s, s)
             and self.kernel_size == (2 * s, 2 * s)
             and self.padding == "same"

@@ -46,6 +46,7 @@ class Coupling(Flow):
       separate_networks, batch_norm: options of the dense conditioner (see
         `DenseConditioner`; GLF's reference code uses both).
       num_components: mixture components of a "mixlogistic" coupling (Flow++: 32).
+      validate_args: see `Flow`; checks the conditioner's outputs against `x_b`.
     """
 
     def __init__(
@@ -132,14 +133,20 @@ class Coupling(Flow):
         fn = self.conditioner
         if conditional_input is not None:
             fn = functools.partial(self.conditioner, conditional_input=conditional_input)
+        checks = dict(validate_args=self.validate_args)
         if self.kind == "additive":
-            return bijectors.AdditiveCoupling(fn, self.num_masked, self.event_ndims)
+            return bijectors.AdditiveCoupling(fn, self.num_masked, self.event_ndims, **checks)
         if self.kind == "mixlogistic":
             return bijectors.MixtureLogisticCoupling(
-                fn, self.num_components, self.num_masked, self.event_ndims
+                fn, self.num_components, self.num_masked, self.event_ndims, **checks
             )
         return bijectors.AffineCoupling(
-            fn, self.num_masked, self.event_ndims, self.scale_activation, self.affine_direction
+            fn,
+            self.num_masked,
+            self.event_ndims,
+            self.scale_activation,
+            self.affine_direction,
+            **checks,
         )
 
     def get_config(self):

@@ -66,10 +66,20 @@ class Flow(keras.layers.Layer):
     also the way to run a flow whose networks have a training mode (batch
     norm): `flow(x, training=True)` sets the mode for every layer inside,
     while the methods (`log_prob`, `sample`, ...) run in inference mode.
+
+    Args:
+      validate_args: build bijectors with `validate_args=True` (TFP's argument
+        checks: shapes of the conditioners' outputs, invertibility of the
+        parameters; see `tfflows.bijectors`). Flows made of flows pass it on to
+        their parts. Default False: no checks, nothing added to the graph.
     """
 
     #: Rank of the event the flow transforms (3 for images, 1 for vectors).
     event_ndims = 1
+
+    def __init__(self, validate_args=False, **kwargs):
+        super().__init__(**kwargs)
+        self.validate_args = bool(validate_args)
 
     def bijector(self, conditional_input=None):
         raise NotImplementedError
@@ -110,6 +120,9 @@ class Flow(keras.layers.Layer):
         # `training` reaches the networks through Keras' call context.
         del training
         return self.inverse_and_log_det(inputs, conditional_input)
+
+    def get_config(self):
+        return {**super().get_config(), "validate_args": self.validate_args}
 
 
 class FlowModel(Flow):

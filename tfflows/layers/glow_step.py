@@ -29,6 +29,7 @@ class GlowStep(Flow):
       seed: seed of the 1x1 convolution's initial rotation.
       conv1x1_init: "rotation" (Glow) or "identity" (see `InvertibleConv1x1`).
       num_components: mixture components of a "mixlogistic" coupling.
+      validate_args: see `Flow`; passed on to the three layers.
     """
 
     event_ndims = 3
@@ -54,9 +55,10 @@ class GlowStep(Flow):
         self.seed = seed
         self.conv1x1_init = conv1x1_init
         self.num_components = int(num_components)
-        self.actnorm = ActNorm(event_ndims=3, name="actnorm", dtype=self.dtype_policy)
+        checks = dict(validate_args=self.validate_args, dtype=self.dtype_policy)
+        self.actnorm = ActNorm(event_ndims=3, name="actnorm", **checks)
         self.conv1x1 = InvertibleConv1x1(
-            event_ndims=3, seed=seed, init=conv1x1_init, name="conv1x1", dtype=self.dtype_policy
+            event_ndims=3, seed=seed, init=conv1x1_init, name="conv1x1", **checks
         )
         self.coupling = Coupling(
             kind=coupling,
@@ -67,7 +69,7 @@ class GlowStep(Flow):
             conditional_channels=conditional_channels,
             num_components=num_components,
             name="coupling",
-            dtype=self.dtype_policy,
+            **checks,
         )
 
     def build(self, input_shape):
@@ -82,6 +84,7 @@ class GlowStep(Flow):
                 self.coupling.bijector(conditional_input),
             ],
             event_ndims=3,
+            validate_args=self.validate_args,
         )
 
     def get_config(self):

@@ -45,6 +45,7 @@ class InvertibleConv1x1(Flow):
       seed: seed of the random rotation; None draws one from NumPy's global RNG
         (seeded by `keras.utils.set_random_seed`).
       init: "rotation" (Glow) or "identity".
+      validate_args: see `Flow`; checks that `W` is invertible.
     """
 
     def __init__(self, event_ndims=3, seed=None, init="rotation", **kwargs):
@@ -87,7 +88,12 @@ class InvertibleConv1x1(Flow):
     def bijector(self, conditional_input=None):
         del conditional_input
         return bijectors.InvertibleConv1x1(
-            self.permutation, self.lower, self.upper, self.log_scale, self.sign
+            self.permutation,
+            self.lower,
+            self.upper,
+            self.log_scale,
+            self.sign,
+            validate_args=self.validate_args,
         )
 
     def get_config(self):

@@ -70,6 +70,7 @@ class MultiScaleFlow(FlowModel):
         "capped_exp" (`sigma < e^5` whatever the network outputs) or Glow's
         unbounded "exp" (for comparisons: it can overflow when sampling).
       num_components: mixture components of "mixlogistic" couplings (Flow++: 32).
+      validate_args: see `Flow`; passed on to every step, prior, squeeze and split.
     """
 
     event_ndims = 3
@@ -131,6 +132,7 @@ class MultiScaleFlow(FlowModel):
                         num_components=num_components,
                         name=f"level{level}_step{step}",
                         dtype=self.dtype_policy,
+                        validate_args=self.validate_args,
                     )
                 )
             if self._splits_after(level):
@@ -146,6 +148,7 @@ class MultiScaleFlow(FlowModel):
                         conditional_channels=0 if cond is None else cond[-1],
                         name=f"level{level}_prior",
                         dtype=self.dtype_policy,
+                        validate_args=self.validate_args,
                     )
                 )
                 shape = (shape[0], shape[1], kept)
@@ -187,22 +190,24 @@ class MultiScaleFlow(FlowModel):
     def _level_bijector(self, level, cond):
         """The bijector of levels `level..L-1`, latent `[h, w, c]` to data `[h, w, c]`."""
         tfb = tfp.bijectors
+        checks = dict(validate_args=self.validate_args)
         if self.squeeze and cond is not None and cond.shape.rank == 4:
-            cond = bijectors.Squeeze().forward(cond)
+            cond = bijectors.Squeeze(**checks).forward(cond)
         first = level * self.num_steps
         # Listed in data-to-latent order; a Chain applies them right to left.
-        parts = [tfb.Invert(bijectors.Squeeze())] if self.squeeze else []
+        parts = [tfb.Invert(bijectors.Squeeze(**checks))] if self.squeeze else []
         parts += [s.bijector(cond) for s in self.steps[first : first + self.num_steps]]
         if level < self.num_levels - 1:
             inner = self._level_bijector(level + 1, cond)
             if self._splits_after(level):
                 prior = self.priors[level]
-                parts += [prior.bijector(cond), bijectors.MultiScaleSplit(inner, prior.num_masked)]
+                split = bijectors.MultiScaleSplit(inner, prior.num_masked, **checks)
+                parts += [prior.bijector(cond), split]
             else:
                 parts.append(inner)
         if self.squeeze:
-            parts.append(bijectors.Squeeze())
-        return bijectors.FlowChain(parts, event_ndims=3)
+            parts.append(bijectors.Squeeze(**checks))
+        return bijectors.FlowChain(parts, event_ndims=3, **checks)
 
     def get_config(self):
         return {

@@ -50,6 +50,7 @@ class RealNVP(FlowModel):
         coupling computes `x_b * exp(s) + t`. "inverse" is GLF's section 3.1
         (and FrEIA's `RNVPCouplingBlock`), which writes the flow's couplings
         data to latent; "forward" (default) is TFP's `RealNVP`.
+      validate_args: see `Flow`; passed on to the couplings and the chain.
     """
 
     event_ndims = 1
@@ -110,6 +111,7 @@ class RealNVP(FlowModel):
                 affine_direction=affine_direction,
                 name=f"coupling{i}",
                 dtype=self.dtype_policy,
+                validate_args=self.validate_args,
             )
             for i in range(2 * self.num_blocks)
         ]
@@ -129,8 +131,8 @@ class RealNVP(FlowModel):
         for coupling, permutation in zip(self.couplings, self.permutations):
             parts.append(coupling.bijector(conditional_input))
             if permutation is not None:
-                parts.append(tfp.bijectors.Permute(permutation))
-        return bijectors.FlowChain(parts, event_ndims=1)
+                parts.append(tfp.bijectors.Permute(permutation, validate_args=self.validate_args))
+        return bijectors.FlowChain(parts, event_ndims=1, validate_args=self.validate_args)
 
     def get_config(self):
         return {

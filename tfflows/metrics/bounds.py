@@ -6,7 +6,7 @@ With log-weights `log w_k = log p(x, z_k) - log q(z_k | x)`, `z_k ~ q(z | x)`:
     IW_K      = E[log (1/K) sum_k w_k]              (Burda et al., 2016, eq. 8)
 
 `ELBO = IW_1 <= IW_K <= IW_{K+1} <= log p(x)`, and `IW_K -> log p(x)` as K grows. The
-estimate of `log mean exp` uses `reduce_logsumexp` (max-shifted), so weights of
+estimate of `log mean exp` is `tfp.math.reduce_logmeanexp` (max-shifted), so weights of
 -1e4 nats do not underflow. `chunked_importance_weighted_bound` streams that
 `logsumexp` over chunks of the K samples (`lse <- logsumexp(lse, logsumexp(chunk))`), so
 memory is bounded by one chunk for any K (VFlow's K = 4096, Burda et al.'s 5,000) and the
@@ -17,6 +17,7 @@ bound, so every reported number says which bound it is (`str(bound)` -> "IW boun
 from typing import NamedTuple
 
 import tensorflow as tf
+import tensorflow_probability as tfp
 
 from tfflows.metrics.likelihood import bits_per_dim
 
@@ -47,10 +48,8 @@ class Bound(NamedTuple):
 
 
 def log_mean_exp(x, axis=0):
-    """`log(mean(exp(x), axis))`, computed stably as `logsumexp(x) - log K`."""
-    x = tf.convert_to_tensor(x)
-    count = tf.cast(tf.shape(x)[axis], x.dtype)
-    return tf.reduce_logsumexp(x, axis=axis) - tf.math.log(count)
+    """`log(mean(exp(x), axis))` = `logsumexp(x) - log K`: `tfp.math.reduce_logmeanexp`."""
+    return tfp.math.reduce_logmeanexp(x, axis=axis)
 
 
 def elbo(log_weights, axis=0):
@@ -85,6 +84,7 @@ def chunked_importance_weighted_bound(chunk_log_weights_fn, num_samples, samples
     chunk = min(chunk, k)
     full, rest = divmod(k, chunk)
 
+    # A running logsumexp (`tfp.math.reduce_logmeanexp` needs all K weights at once).
     def add(lse, first, count):
         chunk_lse = tf.reduce_logsumexp(chunk_log_weights_fn(first, count), axis=0)
         return tf.reduce_logsumexp(tf.stack([lse, chunk_lse]), axis=0)

@@ -10,6 +10,11 @@ set (k = 3 in the paper). Then
 Computed on the same 2048-d Inception features as FID (`inception_features`); the paper
 uses VGG-16 features and 50k samples, so the numbers are comparable only within this
 library. The GLF paper reports the related PRD curves (Sajjadi et al., 2018).
+
+The distances are scikit-learn's: `NearestNeighbors` for the radii, and
+`pairwise_distances_chunked` (memory bounded by its working memory) for the
+coverage, whose balls have one radius per manifold sample, which no
+nearest-neighbour query answers directly.
 """
 
 import numpy as np
@@ -17,27 +22,27 @@ import numpy as np
 __all__ = ["precision_recall", "knn_radii"]
 
 
-def _pairwise_distances(a, b, block=1024):
-    """Euclidean distances `[len(a), len(b)]`, in row blocks to bound memory."""
-    b_sq = np.sum(b * b, axis=1)
-    out = np.empty((a.shape[0], b.shape[0]))
-    for start in range(0, a.shape[0], block):
-        rows = a[start : start + block]
-        sq = np.sum(rows * rows, axis=1)[:, None] + b_sq[None, :] - 2.0 * rows @ b.T
-        out[start : start + block] = np.sqrt(np.maximum(sq, 0.0))
-    return out
-
-
 def knn_radii(features, k=3):
     """Distance of each sample to its k-th nearest neighbour in the same set (self excluded)."""
-    distances = _pairwise_distances(features, features)
-    # Column 0 of the sorted row is the sample itself (distance 0).
-    return np.partition(distances, k, axis=1)[:, k]
+    # Imported here: scikit-learn is slow to import, and only the metrics need it.
+    from sklearn.neighbors import NearestNeighbors
+
+    features = np.asarray(features, np.float64)
+    # Queried without points, each indexed sample is not its own neighbour.
+    distances, _ = NearestNeighbors(n_neighbors=k).fit(features).kneighbors()
+    return distances[:, k - 1]
 
 
 def _coverage(samples, manifold, radii):
-    distances = _pairwise_distances(samples, manifold)
-    return float(np.mean(np.any(distances <= radii[None, :], axis=1)))
+    """Fraction of `samples` within `radii[j]` of some `manifold[j]`."""
+    from sklearn.metrics import pairwise_distances_chunked
+
+    def inside(chunk, start):
+        del start
+        return np.any(chunk <= radii[None, :], axis=1)
+
+    chunks = pairwise_distances_chunked(samples, manifold, reduce_func=inside)
+    return float(np.mean(np.concatenate(list(chunks))))
 
 
 def precision_recall(real_features, generated_features, k=3):
