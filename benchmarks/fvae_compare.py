@@ -138,6 +138,11 @@ def parse_args(argv=None):
     p.add_argument(
         "--save_dir", default=None, help="write each trained model's weights here (NAME.weights.h5)"
     )
+    p.add_argument(
+        "--weights_dir",
+        default=None,
+        help="evaluate NAME.weights.h5 saved there by --save_dir instead of training",
+    )
     p.add_argument("--isolate", type=int, default=1, help="one Python process per model (1/0)")
     p.add_argument("--output", default=None)
     p.add_argument("--results_dir", default=None, help="a JSON and a PNG per model here")
@@ -208,14 +213,25 @@ def run_model(name, args, image_shape):
     )
     model.initialize(next(iter(train)))
     model.compile(model.make_optimizer(args.learning_rate), jit_compile=bool(args.jit_compile))
-    budget = TimeBudget(args.minutes * 60.0)
-    history = model.fit(
-        train.repeat(), epochs=1, steps_per_epoch=10**9, callbacks=[budget], verbose=0
-    )
-    seconds = budget.elapsed
+    if args.weights_dir:
+        # Evaluate saved weights; their training figures are those saved beside them.
+        model.load_weights(os.path.join(args.weights_dir, f"{name}.weights.h5"))
+        training = _read_json(os.path.join(args.weights_dir, f"{name}.training.json"))
+    else:
+        budget = TimeBudget(args.minutes * 60.0)
+        history = model.fit(
+            train.repeat(), epochs=1, steps_per_epoch=10**9, callbacks=[budget], verbose=0
+        )
+        training = {
+            "train_steps": budget.steps,
+            "train_seconds": round(budget.elapsed, 1),
+            "train_images_per_second": round(budget.steps * args.batch_size / budget.elapsed, 1),
+            "final_train_loss": float(history.history["loss"][-1]),
+        }
     if args.save_dir:
         os.makedirs(args.save_dir, exist_ok=True)
         model.save_weights(os.path.join(args.save_dir, f"{name}.weights.h5"))
+        write_json(os.path.join(args.save_dir, f"{name}.training.json"), training)
     model.sample(100, args.temperature, seed=1)  # warm-up
     start = time.perf_counter()
     model.sample(100, args.temperature, seed=2)
@@ -254,7 +270,7 @@ def run_model(name, args, image_shape):
             args.dataset,
             args.eval_split,
             num_images=min(args.num_fid_samples, args.num_eval),
-            **common,
+            **{key: value for key, value in common.items() if key != "seed"},  # no sampling
         )
     learned_scales = {
         name: float(keras.ops.exp(getattr(model, f"log_{name}")))
@@ -289,11 +305,9 @@ def run_model(name, args, image_shape):
         "config": {
             k: list(v) if isinstance(v, tuple) else v for k, v in model.get_config().items()
         },
-        "train_steps": budget.steps,
-        "train_seconds": round(seconds, 1),
-        "train_images_per_second": round(budget.steps * args.batch_size / seconds, 1),
+        **training,
+        "evaluated_from_saved_weights": bool(args.weights_dir),
         "sample_images_per_second": round(sample_rate, 1),
-        "final_train_loss": float(history.history["loss"][-1]),
         "bits_per_dim": results["bits_per_dim"],
         "likelihood": results["likelihood"],
         "bits_per_dim_iw": iw_bits_per_dim(model, args),
@@ -372,6 +386,15 @@ def settings(args):
         "num_fid_samples": args.num_fid_samples,
         "environment": describe(args.argv),
     }
+
+
+def _read_json(path):
+    """A saved training summary, or Nones where it was not saved."""
+    if not os.path.exists(path):
+        keys = ("train_steps", "train_seconds", "train_images_per_second", "final_train_loss")
+        return dict.fromkeys(keys)
+    with open(path) as f:
+        return json.load(f)
 
 
 def write_json(path, value):

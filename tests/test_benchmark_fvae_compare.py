@@ -4,6 +4,7 @@ import json
 import math
 
 import numpy as np
+import pytest
 import tensorflow as tf
 from PIL import Image
 
@@ -34,23 +35,24 @@ def test_vflow_row_reports_the_elbo_and_the_iw_bound(shared_data_dir, tmp_path):
     assert abs(row["bits_per_dim_iw"] - row["bits_per_dim"]) < 0.5
 
 
-def test_a_variant_on_the_validation_split_writes_a_named_json_and_png(shared_data_dir, tmp_path):
-    fvae_compare.main(
-        [
-            f"--data_dir={shared_data_dir / 'mnist'}",
-            "--models=fvae",
-            '--config={"fvae": {"latent_channels": 2}}',
-            "--tag=latent2",
-            "--eval_split=validation",
-            "--minutes=0.001",
-            "--target_params=30000",
-            "--num_eval=20",
-            "--num_importance_samples=0",
-            "--num_fid_samples=0",
-            "--extra_temperatures=0.5",
-            f"--results_dir={tmp_path}",
-        ]
-    )
+def test_a_variant_on_the_validation_split_writes_a_named_json_and_png(
+    shared_data_dir, inception_weights, tmp_path
+):
+    flags = [
+        f"--data_dir={shared_data_dir / 'mnist'}",
+        "--models=fvae",
+        '--config={"fvae": {"latent_channels": 2}}',
+        "--tag=latent2",
+        "--eval_split=validation",
+        "--minutes=0.001",
+        "--target_params=30000",
+        "--num_eval=20",
+        "--num_importance_samples=0",
+        "--num_fid_samples=8",
+        "--reconstruction_fid=1",
+        "--extra_temperatures=0.5",
+    ]
+    fvae_compare.main(flags + [f"--results_dir={tmp_path}", f"--save_dir={tmp_path / 'm'}"])
     name = "fvae_mnist_fvae-latent2_0.001min_validation"
     result = json.loads((tmp_path / f"{name}.json").read_text())
     row = result["result"]
@@ -58,8 +60,17 @@ def test_a_variant_on_the_validation_split_writes_a_named_json_and_png(shared_da
     assert row["config"]["latent_channels"] == 2 and row["variant"] == "latent2"
     assert row["sample_grid"] == f"{name}.png" and row["sample_grid_temperatures"] == [1.0, 0.5]
     assert (tmp_path / f"{name}.png").stat().st_size > 0
+    assert row["num_reconstructions"] == 8 and math.isfinite(row["reconstruction_fid"])
+    assert 0.0 < row["reconstruction_mse"] < 1.0 and math.isfinite(row["fid"])
     command = result["environment"]["command"]
     assert "--data_dir=/path/to/mnist" in command and str(tmp_path) not in command
+    # The saved weights evaluate to the same numbers, with the saved training figures.
+    again = tmp_path / "again"
+    fvae_compare.main(flags + [f"--results_dir={again}", f"--weights_dir={tmp_path / 'm'}"])
+    reloaded = json.loads((again / f"{name}.json").read_text())["result"]
+    assert reloaded["evaluated_from_saved_weights"] and not row["evaluated_from_saved_weights"]
+    for key in ("train_steps", "train_seconds", "bits_per_dim", "reconstruction_mse"):
+        assert reloaded[key] == pytest.approx(row[key], rel=1e-6), key
 
 
 def test_config_that_is_not_a_dict_of_dicts_is_rejected(capsys):
