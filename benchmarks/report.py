@@ -7,7 +7,8 @@ Reads the claims of `benchmarks/claims.py` and the JSON files of
 `benchmarks/results/`, and writes `docs/reproduction.md` (one section per
 paper: a table of its claims, each claim's numbers, what they are, the data,
 budget, hardware and command, and its verdict), the plots `docs/*.png`
-(matplotlib, Agg) and the "reproduction" column of README.md's model table.
+(matplotlib, Agg; a `Figure` is a PNG a benchmark wrote into the results,
+linked as it is) and the "reproduction" column of README.md's model table.
 The same inputs give the same bytes. `--check` fails when a claim cites a
 missing result file or key, a claim has no verdict, or the report or README's
 column is not what the results and claims give (run this module to update
@@ -22,7 +23,16 @@ import statistics
 import sys
 
 from benchmarks import claims as claims_module
-from benchmarks.claims import VERDICTS, Bars, Cumulative, Number, Points, Strip, Verdict
+from benchmarks.claims import (
+    VERDICTS,
+    Bars,
+    Cumulative,
+    Figure,
+    Number,
+    Points,
+    Strip,
+    Verdict,
+)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS_DIR = os.path.join(ROOT, "benchmarks", "results")
@@ -132,6 +142,8 @@ def plot_numbers(plot):
         ]
     if isinstance(plot, Cumulative):
         return list(plot.series)
+    if isinstance(plot, Figure):
+        return []
     raise ReportError(f"unknown plot kind {type(plot).__name__}")
 
 
@@ -173,6 +185,8 @@ def validate(claims, plots, papers, headlines, results_dir):
     for plot in plots:
         if plot.paper not in paper_keys:
             errors.append(f"plot {plot.name} names unknown paper {plot.paper!r}")
+        if isinstance(plot, Figure) and not os.path.exists(os.path.join(results_dir, plot.name)):
+            errors.append(f"figure benchmarks/results/{plot.name} is missing")
     results = load_results(results_dir, cited_files(claims, plots))
     cited = [(f"claim {c.id}", n) for c in claims for n in c.ours]
     cited += [(f"plot {p.name}", n) for p in plots for n in plot_numbers(p)]
@@ -353,7 +367,8 @@ def _render_paper(paper, claims, plots, results, numbering):
     if own_plots or grids:
         lines += ["", "### Plots", ""]
     for plot in own_plots:
-        lines += [f"![{plot.title}]({plot.name})", ""]
+        path = f"{RESULTS_LINK}/{plot.name}" if isinstance(plot, Figure) else plot.name
+        lines += [f"![{plot.title}]({path})", ""]
         if plot.caption:
             lines += [f"*{plot.title}.* {plot.caption}", ""]
     for name in grids:
@@ -458,6 +473,8 @@ def write_plots(plots, results, docs_dir):
 
     plt.rcParams.update({"font.size": 9, "axes.grid": True, "grid.alpha": 0.3})
     for plot in plots:
+        if isinstance(plot, Figure):  # drawn by its benchmark, linked from the results
+            continue
         if isinstance(plot, Bars):
             fig, axes = plt.subplots(1, len(plot.panels), figsize=(4.2 * len(plot.panels), 3.6))
             axes = [axes] if len(plot.panels) == 1 else list(axes)
@@ -546,7 +563,7 @@ def check(
     if _read(report_path) != report:
         errors.append(f"docs/{REPORT_NAME} is not what the claims and results give: run {COMMAND}")
     for plot in plots:
-        if not os.path.exists(os.path.join(docs_dir, plot.name)):
+        if not isinstance(plot, Figure) and not os.path.exists(os.path.join(docs_dir, plot.name)):
             errors.append(f"docs/{plot.name} is missing: run {COMMAND}")
     if readme and new_readme != readme_text:
         errors.append(f"README.md's model table is not what the claims give: run {COMMAND}")

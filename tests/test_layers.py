@@ -270,8 +270,9 @@ def test_uniform_dequantization_fills_bins_and_discretizes_back():
         layers.Coupling(kind="additive", hidden_units=8, num_masked=-1),
         layers.Coupling(network="dense", hidden_units=8, scale_activation="exp"),
         layers.GlowStep(coupling="additive", hidden_units=8, seed=3),
+        layers.GlowStep(network="dense", hidden_units=8, num_hidden_layers=1, seed=3),
     ],
-    ids=lambda layer: type(layer).__name__,
+    ids=lambda layer: f"{type(layer).__name__}-{getattr(layer, 'network', '')}",
 )
 def test_primitive_layer_config_round_trip(layer):
     shape = (None, 4) if getattr(layer, "network", "conv") == "dense" else (None, 4, 4, 2)

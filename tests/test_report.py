@@ -156,6 +156,25 @@ def test_rules():
     assert claims.Higher()(numbers, [3.0, 1.5]).reason == "a 3.00 is above b 1.50 (2.00x)"
     assert claims.Close(0.1)(numbers, [8.61, 8.29]).verdict == "does not hold"
     assert claims.Close(0.1)(numbers, [8.25, 8.29]).verdict == "holds"
+    assert claims.AtLeast()(numbers, [-3.5, -3.6]).reason == "a -3.50 is at least b -3.60"
+    assert claims.AtLeast()(numbers, [-3.6, -3.5]).verdict == "does not hold"
+    within = claims.AtLeast(margin=0.05)(numbers, [-3.54, -3.5])
+    assert within.verdict == "holds" and within.reason == (
+        "a -3.54 is -0.04 from b -3.50, within the margin of 0.05"
+    )
+    assert claims.AtLeast(margin=0.05)(numbers, [-3.56, -3.5]).verdict == "does not hold"
+    both = claims.AllOf((claims.AtLeast(), claims.Lower()))
+    assert both(numbers, [1.0, 2.0]).verdict == "partly holds"
+    assert (
+        both(numbers, [2.0, 2.0]).reason == "a 2.00 is at least b 2.00; a 2.00 is not below b 2.00"
+    )
+    assert both(numbers, [3.0, 2.0]).verdict == "partly holds"
+    assert claims.AllOf((claims.Higher(), claims.AtLeast()))(numbers, [1.0, 2.0]).verdict == (
+        "does not hold"
+    )
+    assert claims.AllOf((claims.AtLeast(), claims.AtMost(9)))(numbers, [3.0, 2.0]).verdict == (
+        "holds"
+    )
 
 
 def test_lookup_paths_and_selectors():
@@ -201,3 +220,20 @@ def test_a_new_fvae_compare_result_is_cited_with_its_sample_grid(tmp_path):
     assert "one row per temperature (1, 0.8)" in text
     assert "Xeon (avx2, amx_bf16), 2 cores; tfflows 0.1.0, TF 2.21.0, TFP not recorded" in text
     assert "`python -m benchmarks.fvae_compare --data_dir=/path/to/mnist --minutes=30`" in text
+
+
+def test_a_figure_is_linked_from_the_results_and_must_exist(tmp_path):
+    figure = claims.Figure(name="toy.png", paper="vflow", title="Toy densities", caption="Four.")
+    setup = dict(papers=claims.PAPERS, headlines={}, results_dir=str(tmp_path))
+    assert report.validate((), plots=(figure,), **setup) == [
+        "figure benchmarks/results/toy.png is missing"
+    ]
+    (tmp_path / "toy.png").write_bytes(b"\x89PNG")
+    assert report.validate((), plots=(figure,), **setup) == []
+    text, _, results = report.build((), (figure,), claims.PAPERS, {}, str(tmp_path), None)
+    assert "![Toy densities](../benchmarks/results/toy.png)" in text
+    assert "*Toy densities.* Four." in text
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    report.write_plots((figure,), results, str(docs))  # drawn by its benchmark, not here
+    assert list(docs.iterdir()) == []

@@ -11,6 +11,7 @@ from tfflows.layers.conv_conditioner import ConvConditioner
 from tfflows.layers.conv_transpose import ShiftedConv2DTranspose
 from tfflows.layers.coupling import Coupling
 from tfflows.layers.dense_conditioner import DenseConditioner
+from tfflows.layers.dense_glow import DenseGlow
 from tfflows.layers.dequantization import UniformDequantization
 from tfflows.layers.flow import Flow, FlowModel, initializing, standard_normal
 from tfflows.layers.glow_step import GlowStep
@@ -30,6 +31,7 @@ __all__ = [
     "ConvConditioner",
     "Coupling",
     "DenseConditioner",
+    "DenseGlow",
     "Flow",
     "FlowModel",
     "GlowStep",

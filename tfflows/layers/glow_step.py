@@ -1,4 +1,8 @@
-"""One step of Glow's flow: actnorm -> invertible 1x1 conv -> coupling (Glow, Figure 2a)."""
+"""One step of Glow's flow: actnorm -> invertible 1x1 conv -> coupling (Glow, Figure 2a).
+
+Over images `[H, W, C]` (a convolutional coupling network) or vectors `[D]`
+(`network="dense"`: the 1x1 convolution is then an invertible D x D matrix).
+"""
 
 import keras
 
@@ -30,9 +34,11 @@ class GlowStep(Flow):
       conv1x1_init: "rotation" (Glow) or "identity" (see `InvertibleConv1x1`).
       num_components: mixture components of a "mixlogistic" coupling.
       validate_args: see `Flow`; passed on to the three layers.
+      network: "conv" (image events `[H, W, C]`, Glow) or "dense" (vector events `[D]`,
+        a fully connected coupling network; `conditional_channels` is then the size of
+        the conditional vector).
+      num_hidden_layers: hidden layers of the dense coupling network.
     """
-
-    event_ndims = 3
 
     def __init__(
         self,
@@ -44,6 +50,8 @@ class GlowStep(Flow):
         seed=None,
         conv1x1_init="rotation",
         num_components=4,
+        network="conv",
+        num_hidden_layers=2,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -55,15 +63,21 @@ class GlowStep(Flow):
         self.seed = seed
         self.conv1x1_init = conv1x1_init
         self.num_components = int(num_components)
+        if network not in ("conv", "dense"):
+            raise ValueError(f"network must be 'conv' or 'dense', got {network!r}.")
+        self.network = network
+        self.num_hidden_layers = int(num_hidden_layers)
+        self.event_ndims = 3 if network == "conv" else 1
         checks = dict(validate_args=self.validate_args, dtype=self.dtype_policy)
-        self.actnorm = ActNorm(event_ndims=3, name="actnorm", **checks)
+        self.actnorm = ActNorm(event_ndims=self.event_ndims, name="actnorm", **checks)
         self.conv1x1 = InvertibleConv1x1(
-            event_ndims=3, seed=seed, init=conv1x1_init, name="conv1x1", **checks
+            event_ndims=self.event_ndims, seed=seed, init=conv1x1_init, name="conv1x1", **checks
         )
         self.coupling = Coupling(
             kind=coupling,
-            network="conv",
+            network=network,
             hidden_units=hidden_units,
+            num_hidden_layers=num_hidden_layers,
             kernel_size=kernel_size,
             scale_activation=scale_activation,
             conditional_channels=conditional_channels,
@@ -83,7 +97,7 @@ class GlowStep(Flow):
                 self.conv1x1.bijector(),
                 self.coupling.bijector(conditional_input),
             ],
-            event_ndims=3,
+            event_ndims=self.event_ndims,
             validate_args=self.validate_args,
         )
 
@@ -98,4 +112,6 @@ class GlowStep(Flow):
             "seed": self.seed,
             "conv1x1_init": self.conv1x1_init,
             "num_components": self.num_components,
+            "network": self.network,
+            "num_hidden_layers": self.num_hidden_layers,
         }

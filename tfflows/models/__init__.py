@@ -18,6 +18,7 @@ from tfflows.models.two_stage_vae import TwoStageVAE
 from tfflows.models.vae import VAE
 from tfflows.models.vae_flow_decoder import GlowPhase, VAEFlowDecoder
 from tfflows.models.vae_flow_prior import VAEFlowPrior
+from tfflows.models.vector_vflow import VectorVFlow
 from tfflows.models.vflow import VFlow
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "VAEFlowDecoder",
     "VAEFlowPrior",
     "VFlow",
+    "VectorVFlow",
     "GenerativeModel",
     "GlowPhase",
     "PhaseSwitch",
