@@ -1,10 +1,15 @@
-"""f-VAE and VFlow against Glow and the VAE baseline under the same time budget and parameters.
+"""f-VAE, VFlow and the flow-decoder VAE against Glow and the VAE at equal time and size.
 
 The f-VAE paper's claim (Su & Wu 2018, Results): f-VAE is sharper than a VAE,
 and lighter and faster than Glow at equal quality. VFlow's (Chen et al. 2020,
 "Image Density Modeling" slide): augmenting the image with extra channels
 lowers bits/dim against a flow of the same steps and widths, or matches it
-with fewer parameters (`--models=vflow,glow`). Each model in `--models` is
+with fewer parameters (`--models=vflow,glow`). The VAE with a flow decoder
+(`--paper=vae_flow_decoder --models=vae_flow_decoder,glow`): competitive with
+Glow at less training, and its Glow layer sharpens the VAE's samples (Figure
+4; Dai & Wipf's `two_stage_vae` is Table 1's alternative to its flow prior).
+Two-phase models spend their `phase1_fraction` of the minutes in phase 1
+(`benchmarks.time_budget.TimedPhaseSwitch`). Each model in `--models` is
 trained on the training images of `--dataset` (MNIST or Fashion-MNIST IDX
 files from `--data_dir`) for `--minutes` of wall-clock time from the first
 batch (`benchmarks.time_budget.TimeBudget`, checked after every step), with
@@ -20,7 +25,9 @@ Then, per model:
     the test images, with the standard Inception (biased upwards for few samples:
     compare models at equal sample counts only);
   - images/s: training throughput over the budget, and sampling throughput;
-  - FIDs at `--extra_temperatures`, and f-VAE's learned sigma1 and sigma2.
+  - FIDs at `--extra_temperatures`, and f-VAE's learned sigma1 and sigma2;
+  - the flow-decoder VAE: the FID of its VAE's images `g_mu(z)` beside its
+    own, and a PNG of the pair (`<name>_pair.png`, Figure 4).
 
 Evaluation is on `--eval_split`: "validation" (the last 5,000 training
 images, never trained on) when choosing between variants, "test" for the
@@ -52,7 +59,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from benchmarks.environment import describe  # noqa: E402
-from benchmarks.time_budget import TimeBudget  # noqa: E402
+from benchmarks.time_budget import TimeBudget, TimedPhaseSwitch  # noqa: E402
 from tfflows import data, models, visualization  # noqa: E402
 from tfflows.training.evaluation import (  # noqa: E402
     evaluate,
@@ -81,8 +88,19 @@ def _architecture(name, width):
         return dict(
             num_steps=8, hidden_units=width, posterior_steps=2, posterior_hidden_units=width
         )
-    if name == "vae":
-        return dict(latent_dim=32, filters=(32, 64), hidden_units=width)
+    if name in ("vae", "two_stage_vae"):  # the same stage 1; stage 2 as wide as it
+        extra = dict(stage2_hidden_units=width) if name == "two_stage_vae" else {}
+        return dict(latent_dim=32, filters=(32, 64), hidden_units=width, **extra)
+    if name == "vae_flow_decoder":  # the VAE's networks, a RealNVP prior, an 8-step Glow layer
+        return dict(
+            latent_dim=32,
+            filters=(32, 64),
+            hidden_units=width,
+            prior_blocks=4,
+            prior_hidden_units=width,
+            glow_steps=8,
+            glow_hidden_units=width,
+        )
     raise ValueError(f"Unknown model {name!r}.")
 
 
@@ -219,14 +237,19 @@ def run_model(name, args, image_shape):
         training = _read_json(os.path.join(args.weights_dir, f"{name}.training.json"))
     else:
         budget = TimeBudget(args.minutes * 60.0)
+        callbacks = [budget]
+        if hasattr(model, "phase1_fraction"):  # two phases: the first share of the minutes
+            callbacks.append(TimedPhaseSwitch(budget, model.phase1_fraction))
         history = model.fit(
-            train.repeat(), epochs=1, steps_per_epoch=10**9, callbacks=[budget], verbose=0
+            train.repeat(), epochs=1, steps_per_epoch=10**9, callbacks=callbacks, verbose=0
         )
         training = {
+            "phase2_start_step": callbacks[-1].switch_step if len(callbacks) > 1 else None,
             "train_steps": budget.steps,
             "train_seconds": round(budget.elapsed, 1),
             "train_images_per_second": round(budget.steps * args.batch_size / budget.elapsed, 1),
             "final_train_loss": float(history.history["loss"][-1]),
+            "curve": budget.curve,
         }
     if args.save_dir:
         os.makedirs(args.save_dir, exist_ok=True)
@@ -272,6 +295,7 @@ def run_model(name, args, image_shape):
             num_images=min(args.num_fid_samples, args.num_eval),
             **{key: value for key, value in common.items() if key != "seed"},  # no sampling
         )
+    pair = figure4_pair(model, name, args, common) if hasattr(model, "sample_pair") else {}
     learned_scales = {
         name: float(keras.ops.exp(getattr(model, f"log_{name}")))
         for name in ("sigma1", "sigma2")
@@ -293,6 +317,7 @@ def run_model(name, args, image_shape):
     return {
         **learned_scales,
         **reconstructions,
+        **pair,
         "variant": args.tag or None,
         "eval_split": args.eval_split,
         "sample_grid": grid,
@@ -317,6 +342,39 @@ def run_model(name, args, image_shape):
         "num_fid_samples": args.num_fid_samples,
         "nonfinite_samples": results.get("nonfinite_samples"),
     }
+
+
+def figure4_pair(model, name, args, common):
+    """Figure 4 of the flow-decoder VAE: the VAE's images, and the same latents through Glow.
+
+    A PNG (first row the VAE's decoder means `g_mu(z)`, second row the model's
+    samples from the same `z`) and the FID of the VAE's images, beside the
+    model's own `fid`: the Glow layer must lower it.
+    """
+    out = {"temperature_of_pair": args.temperature}
+    if args.num_fid_samples:
+        vae_only = type("VAEOnly", (), {})()
+        vae_only.sample = lambda n, t, seed=None: model.sample_pair(n, t, seed)[0]
+        result = sample_fid(
+            vae_only,
+            args.dataset,
+            args.eval_split,
+            num_samples=args.num_fid_samples,
+            temperature=args.temperature,
+            **common,
+        )
+        out["fid_without_glow_layer"] = result["fid"]
+    if args.results_dir:
+        vae_images, samples = model.sample_pair(8, args.temperature, seed=3)
+        out["pair_grid"] = result_name(args, name) + "_pair.png"
+        visualization.save_sample_grid(
+            np.concatenate([vae_images, samples]),
+            os.path.join(args.results_dir, out["pair_grid"]),
+            num_rows=2,
+            scale=2,
+            value_range=(0.0, 1.0),
+        )
+    return out
 
 
 def run_in_subprocess(name, args):

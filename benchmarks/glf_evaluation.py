@@ -69,8 +69,9 @@ def add_fid_arguments(p, num_fid_samples):
     )
 
 
-def test_arrays(data_dir, count=None):
-    images = data.load("mnist", "test", data_dir=data_dir, batch_size=1000, prefetch=False)
+def test_arrays(data_dir, count=None, dataset="mnist"):
+    """The first `count` (None: all) test images of `dataset` as uint8 `[N, H, W, C]`."""
+    images = data.load(dataset, "test", data_dir=data_dir, batch_size=1000, prefetch=False)
     images = np.concatenate([batch.numpy() for batch in images])
     return images if count is None else images[:count]
 

@@ -3,7 +3,11 @@
 For each model and preset on 28x28x1 images (MNIST's shape, from random uint8
 images: throughput does not depend on the pixel values):
   - training images/s: `model.fit` steps (loss, gradients, Adam) after warm-up,
-    graph mode, optionally with the XLA-compiled loss and gradients;
+    graph mode, optionally with the XLA-compiled loss and gradients; for a
+    two-phase model (`vae_flow_decoder`, `two_stage_vae`) each phase's, and over
+    its schedule `1 / (f / r1 + (1 - f) / r2)` with `f = phase1_fraction`: an
+    epoch's time is inversely proportional to it (the flow-decoder paper's
+    Table 4 compares epoch times against Glow);
   - the exported SavedModel, loaded as TF Serving would (`tf.saved_model.load`):
     cold load time, and p50/p95 latency of `sample` (64 images) and of
     `log_prob` (64 images).
@@ -112,13 +116,27 @@ def main(argv=None):
             keras.utils.set_random_seed(0)
             model = models.get(name, shape, preset=preset)
             model.initialize(images[: args.batch_size])
-            throughput = training_throughput(model, images[: args.batch_size], args)
+            phases = {}
+            if hasattr(model, "phase1_fraction"):  # each phase alone, then the schedule's
+                for phase in (1, 2):
+                    model.set_phase(phase)
+                    rate = training_throughput(model, images[: args.batch_size], args)
+                    phases[f"train_images_per_s_phase{phase}"] = rate
+                f = model.phase1_fraction
+                phases["phase1_fraction"] = f
+                throughput = 1.0 / (
+                    f / phases["train_images_per_s_phase1"]
+                    + (1.0 - f) / phases["train_images_per_s_phase2"]
+                )
+            else:
+                throughput = training_throughput(model, images[: args.batch_size], args)
             serving = serving_latency(model, images, args)
             row = {
                 "model": name,
                 "preset": preset,
                 "params": model.count_params(),
                 "train_images_per_s": throughput,
+                **phases,
                 **serving,
             }
             rows.append(row)

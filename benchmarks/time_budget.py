@@ -10,9 +10,10 @@ import time
 
 import keras
 
+from tfflows.models.phases import start_phase2
 from tfflows.training import moving_average_weights
 
-__all__ = ["BudgetHalving", "TimeBudget"]
+__all__ = ["BudgetHalving", "TimedPhaseSwitch", "TimeBudget"]
 
 
 class BudgetHalving(keras.callbacks.Callback):
@@ -41,8 +42,35 @@ class BudgetHalving(keras.callbacks.Callback):
             self.model.optimizer.learning_rate = self.initial_learning_rate * 0.5**due
 
 
+class TimedPhaseSwitch(keras.callbacks.Callback):
+    """Switches a two-phase model to phase 2 once `fraction` of `budget`'s seconds has passed.
+
+    The time-budget form of `models.phases.PhaseSwitch` (which counts epochs):
+    phase 1 gets `fraction` of the wall clock, phase 2 the rest, inside one
+    `fit`. Place it after `budget`, which starts the clock at the first batch.
+    """
+
+    def __init__(self, budget, fraction):
+        super().__init__()
+        self.budget = budget
+        self.fraction = float(fraction)
+        self.switch_step = None  # training steps before phase 2, once switched
+
+    def on_train_batch_begin(self, batch, logs=None):
+        started = self.budget.start is not None
+        if self.switch_step is None and self.model.phase != 2 and started:
+            if self.budget.elapsed >= self.fraction * self.budget.seconds:
+                self.switch_step = self.budget.steps
+                start_phase2(self.model)
+
+
 class TimeBudget(keras.callbacks.Callback):
     """Stops training once `seconds` have passed since the first batch; times the epochs.
+
+    Records a training curve: every `curve_seconds` of training, a point
+    `{"minutes", "steps", <each logged metric>: its mean over the steps since
+    the previous point}` in `curve` (Keras logs running means over the epoch;
+    the interval's mean is recovered from two of them).
 
     Saves the weights to `snapshot_path(minutes)` once each of `snapshot_minutes`
     has passed. With an optimizer's moving average (`use_ema`), what is saved
@@ -52,8 +80,19 @@ class TimeBudget(keras.callbacks.Callback):
     `snapshot_path(None, "_without_ema")`, before `fit` overwrites them.
     """
 
-    def __init__(self, seconds, snapshot_minutes=(), snapshot_path=None, recalibration=None):
+    def __init__(
+        self,
+        seconds,
+        snapshot_minutes=(),
+        snapshot_path=None,
+        recalibration=None,
+        curve_seconds=60.0,
+    ):
         super().__init__()
+        self.curve_seconds = curve_seconds
+        self.curve = []
+        self._sums = {}  # metric -> (steps into the epoch, running mean * steps) at the last point
+        self.epoch_steps = 0
         self.recalibration = recalibration  # batches for the average's batch norms
         self.seconds = seconds
         self.start = None
@@ -70,10 +109,14 @@ class TimeBudget(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch_start = time.perf_counter()
+        self.epoch_steps, self._sums = 0, {}
 
     def on_train_batch_end(self, batch, logs=None):
         self.steps += 1
+        self.epoch_steps += 1
         elapsed = time.perf_counter() - self.start
+        if self.curve_seconds and elapsed >= (len(self.curve) + 1) * self.curve_seconds:
+            self._record_point(elapsed, logs or {})
         while self.pending and elapsed > 60.0 * self.pending[0]:
             minutes = self.pending.pop(0)
             path = self.snapshot_path(minutes)
@@ -95,6 +138,15 @@ class TimeBudget(keras.callbacks.Callback):
         if self.averaging and (self.model.stop_training or epoch + 1 == self.params["epochs"]):
             with self.clock_paused():
                 self.model.save_weights(self.snapshot_path(None, "_without_ema"))
+
+    def _record_point(self, elapsed, logs):
+        point = {"minutes": round(elapsed / 60.0, 3), "steps": self.steps}
+        for name, value in logs.items():
+            steps, total = self.epoch_steps, float(value) * self.epoch_steps
+            last_steps, last_total = self._sums.get(name, (0, 0.0))
+            point[name] = (total - last_total) / (steps - last_steps)
+            self._sums[name] = (steps, total)
+        self.curve.append(point)
 
     @contextlib.contextmanager
     def clock_paused(self):

@@ -104,3 +104,30 @@ def test_sample_grid_shows_black_samples_black(shared_data_dir, tmp_path, monkey
     grid = np.asarray(Image.open(tmp_path / "fvae_mnist_vae_0.001min.png"))
     cell = grid[2:58, 2:58]  # the first sample, 28x28 at scale 2, inside the white border
     assert cell.max() == 0, np.unique(cell)
+
+
+def test_flow_decoder_vae_switches_phase_on_the_clock_and_draws_figure_4(
+    shared_data_dir, inception_weights, tmp_path
+):
+    fvae_compare.main(
+        [
+            f"--data_dir={shared_data_dir / 'mnist'}",
+            "--paper=vae_flow_decoder",
+            "--models=vae_flow_decoder",
+            '--config={"vae_flow_decoder": {"vae_fraction": 0.0}}',  # phase 2 from the start
+            "--minutes=0.001",
+            "--target_params=30000",
+            "--num_eval=20",
+            "--num_importance_samples=0",
+            "--num_fid_samples=8",
+            "--temperature=0.5",
+            f"--results_dir={tmp_path}",
+        ]
+    )
+    name = "vae_flow_decoder_mnist_vae_flow_decoder_0.001min"
+    row = json.loads((tmp_path / f"{name}.json").read_text())["result"]
+    assert row["phase2_start_step"] == 0 and row["config"]["phase"] == 2
+    assert math.isfinite(row["fid"]) and math.isfinite(row["fid_without_glow_layer"])
+    assert row["temperature_of_pair"] == 0.5 and row["pair_grid"] == f"{name}_pair.png"
+    with Image.open(tmp_path / row["pair_grid"]) as grid:
+        assert grid.size[1] < grid.size[0]  # two rows of eight

@@ -216,3 +216,26 @@ def test_time_budget_saves_the_average_and_the_trained_weights(tmp_path):
     for average, want, trained in zip(averaged, recorder.averages[-1], recorder.weights[-1]):
         np.testing.assert_allclose(average, want, rtol=1e-6)
         assert not np.allclose(average, trained)
+
+
+def test_fashion_mnist_run_trains_and_scores_on_fashion_mnist(
+    shared_data_dir, inception_weights, tmp_path
+):
+    result = glf_mnist.main(
+        [
+            f"--data_dir={shared_data_dir / 'fashion'}",
+            "--dataset=fashion_mnist",
+            "--minutes=0.001",
+            "--num_fid_samples=12",
+            "--num_fid_real=12",
+            "--num_mse_images=100",
+            "--fid_batch_size=12",
+            "--fid_method=eigh",
+            "--sample_batch_size=6",
+            "--protocols=standard",
+            f"--output={tmp_path / 'fashion.json'}",
+        ]
+    )
+    assert result["dataset"] == "fashion_mnist" and result["steps"] >= 1
+    assert (tmp_path / "fashion_mnist_test_12_inception.npz").exists()
+    assert not (tmp_path / "mnist_test_12_inception.npz").exists()

@@ -589,3 +589,55 @@ def test_unknown_batch_size_traces_and_runs(case):
         np.testing.assert_allclose(x_back, args[0], rtol=1e-4, atol=1e-4)
         np.testing.assert_allclose(*np.broadcast_arrays(fldj, -ildj), rtol=1e-4, atol=1e-4)
     assert round_trip.experimental_get_tracing_count() == 1
+
+
+# --------------------------------------------------------------------------------------------
+# Conditioned: the one way a conditioning is fixed.
+# --------------------------------------------------------------------------------------------
+
+
+def test_conditioned_is_the_bijector_with_its_keywords_and_composes():
+    img = (4, 4, 2)
+    first = _affine(img, 1, "exp", 10, cond_ch=3)()
+    second = _additive(img, 1, 14, cond_ch=3)()
+    c = _normal((3, 4, 4, 3), seed=5)
+    x = _normal((3, *img), seed=6)
+    bound = fb.Conditioned(first, conditional_input=c)
+    assert bound.forward_min_event_ndims == 3 and bound.conditioning.keys() == {"conditional_input"}
+    np.testing.assert_allclose(bound.forward(x), first.forward(x, conditional_input=c))
+    np.testing.assert_allclose(
+        bound.inverse_log_det_jacobian(_fresh(x), 3),
+        first.inverse_log_det_jacobian(_fresh(x), 3, conditional_input=c),
+    )
+    # In a chain, each part with its conditioning: no bijector_kwargs routed by name.
+    chain = fb.FlowChain(
+        [fb.Conditioned(first, conditional_input=c), fb.Conditioned(second, conditional_input=c)],
+        event_ndims=3,
+    )
+    y = _fresh(chain.forward(x))
+    np.testing.assert_allclose(chain.inverse(y), x, rtol=1e-10, atol=1e-10)
+    expected = second.forward(x, conditional_input=c)
+    expected = first.forward(expected, conditional_input=c)
+    np.testing.assert_allclose(y, expected, rtol=1e-12)
+    middle = second.forward(x, conditional_input=c)
+    np.testing.assert_allclose(
+        chain.forward_log_det_jacobian(_fresh(x), 3),
+        second.forward_log_det_jacobian(_fresh(x), 3, conditional_input=c)
+        + first.forward_log_det_jacobian(_fresh(middle), 3, conditional_input=c),
+        rtol=1e-10,
+    )
+    # The conditioning matters: another c gives another map.
+    other = fb.Conditioned(first, conditional_input=c + 1.0)
+    assert np.max(np.abs(other.forward(x) - bound.forward(x))) > 1e-3
+
+
+def test_conditioned_rejects_what_cannot_work():
+    coupling = _affine((4, 4, 2), 1, "exp", 10, cond_ch=3)()
+    with pytest.raises(ValueError, match=r"affine_coupling.*event_ndims=1"):
+        fb.Conditioned(coupling, event_ndims=1, conditional_input=_normal((1, 4, 4, 3)))
+    with pytest.raises(ValueError, match=r"affine_coupling.*\['conditional_input'\] are None"):
+        fb.Conditioned(coupling, validate_args=True, conditional_input=None)
+    # Still usable afterwards.
+    c = _normal((2, 4, 4, 3))
+    y = fb.Conditioned(coupling, conditional_input=c).forward(_normal((2, 4, 4, 2)))
+    assert y.shape == (2, 4, 4, 2)

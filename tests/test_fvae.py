@@ -9,16 +9,19 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from tfflows import export, models, visualization
-from tfflows.bijectors import ConditionalAffine
+from tfflows.bijectors import ConditionalAffine, Conditioned
 from tfflows.data import digits_arrays
 from tfflows.layers import MultiScaleFlow
-from tfflows.models.conditional_flow_vae import BoundBijector, conditional_flow_terms
+from tfflows.models.conditional_flow_vae import conditional_flow_terms
+from tfflows.models.fvae import default_latent_channels
 from tfflows.models.gaussian import gaussian_log_prob, kl_to_standard_normal
 from tfflows.models.gaussian import standard_normal_log_prob as normal_log_prob
 
 tfb = tfp.bijectors
 F64 = tf.float64
-TINY = dict(encoder_steps=1, hidden_units=8, flow_steps=1, flow_hidden_units=8, seed=0)
+TINY = dict(
+    encoder_steps=1, hidden_units=8, flow_steps=1, flow_hidden_units=8, seed=0, latent_channels=0
+)  # the paper's dimension-kept latent, whose algebra these tests check
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +47,7 @@ def test_case1_affine_posterior_gives_the_vae_loss():
         return 0.8 * c + 0.1 * tf.sin(3.0 * c), 0.3 * tf.cos(2.0 * c) - 0.7
 
     u, xs = sigma_points(x, dims)
-    posterior = BoundBijector(ConditionalAffine(mu_and_log_sigma, 3), 3, conditional_input=xs)
+    posterior = Conditioned(ConditionalAffine(mu_and_log_sigma, 3), 3, conditional_input=xs)
     log_gamma = tf.constant(-1.3, F64)
 
     def decoder(z):  # any decoder: the identity holds for the same u
@@ -88,7 +91,7 @@ def test_case2_noisy_input_flow_is_the_flow_nll():
     log_sigma = tf.constant(math.log(0.05), F64)
     affine = ConditionalAffine(lambda c: (c, log_sigma), 3)
     posterior = tfb.Chain(
-        [tfb.Invert(flow.bijector()), BoundBijector(affine, 3, conditional_input=x)]
+        [tfb.Invert(flow.bijector()), Conditioned(affine, 3, conditional_input=x)]
     )
 
     def decoder(z):  # a fresh flow bijector: F^-1 really runs, no cache
@@ -251,3 +254,19 @@ def test_fvae_keras_file_round_trip_and_xla_under_mirrored_strategy(
     digits, tmp_path, mirrored_xla_fit_and_keras_round_trip
 ):
     mirrored_xla_fit_and_keras_round_trip(tiny_fvae, digits, tmp_path / "fvae.keras")
+
+
+def test_the_default_latent_is_an_eighth_of_the_image():
+    """The dimension-reduced latent is the default (see fvae's "Latent size"); 0 keeps it."""
+    assert default_latent_channels((28, 28, 1), 2) == 2
+    assert default_latent_channels((32, 32, 3), 2) == 6
+    assert default_latent_channels((8, 8, 1), 1) == 2  # at least 2
+    reduced = models.get("fvae", (28, 28, 1), preset="small")
+    assert reduced.latent_shape == (7, 7, 2)
+    kept = models.get("fvae", (28, 28, 1), preset="small", latent_channels=0)
+    assert kept.latent_shape == (7, 7, 16)
+    for model in (reduced, kept):  # the config says which, and rebuilds the same shape
+        clone = models.FVAE.from_config(model.get_config())
+        assert clone.latent_shape == model.latent_shape
+    with pytest.raises(ValueError, match="latent_channels must be >= 0"):
+        models.get("fvae", (28, 28, 1), preset="small", latent_channels=-1)

@@ -9,6 +9,7 @@ import tensorflow as tf
 
 from tfflows import export, models
 from tfflows.data import digits_arrays
+from tfflows.optimizers import SplitAdam
 
 TINY = dict(latent_dim=4, filters=(8, 8), hidden_units=16, flow_hidden_units=8)
 
@@ -232,15 +233,17 @@ def test_vae_flow_prior_tends_to_regularized_glf_as_noise_vanishes(digits, log_s
     g, v = (m.per_example_terms(x, seed=7) for m in (glf, vae))
     constant = -0.5 * vae.num_dims * math.log(2 * beta / (2 * math.pi))
     log_q = v["kl"] - v["prior_nll"]
-    limit = v["loss"] - constant - log_q
+    nats = vae.nats_per_loss_unit  # `loss` is in bits/dim for both models
+    limit = v["loss"] * nats - constant - log_q
+    g_loss = g["loss"] * nats
     if close:
         np.testing.assert_allclose(
             v["reconstruction"] - constant, beta * g["reconstruction"], rtol=1e-4
         )
-        np.testing.assert_allclose(limit, g["loss"], rtol=1e-4, atol=1e-3)
+        np.testing.assert_allclose(limit, g_loss, rtol=1e-4, atol=1e-3)
         np.testing.assert_allclose(v["prior_nll"], g["latent_nll"], rtol=1e-4, atol=1e-4)
     else:
-        assert float(tf.reduce_max(tf.abs(limit - g["loss"]))) > 1.0
+        assert float(tf.reduce_max(tf.abs(limit - g_loss))) > 1.0
 
 
 def test_vae_flow_prior_bounds(digits):
@@ -252,7 +255,9 @@ def test_vae_flow_prior_bounds(digits):
     iw = model.log_prob(x, seed=3, num_importance_samples=64)
     assert float(tf.reduce_mean(iw)) >= float(tf.reduce_mean(elbo)) - 1e-3
     terms = model.per_example_terms(x, seed=3)
-    np.testing.assert_allclose(terms["loss"], terms["reconstruction"] + terms["kl"], rtol=1e-5)
+    np.testing.assert_allclose(
+        terms["loss"] * model.nats_per_loss_unit, terms["reconstruction"] + terms["kl"], rtol=1e-5
+    )
 
 
 def test_glf_optimizer_groups_exactly_the_flow():
@@ -260,7 +265,44 @@ def test_glf_optimizer_groups_exactly_the_flow():
     optimizer = model.make_optimizer(1e-3)
     grouped = [v for v in model.trainable_variables if optimizer.in_group(v)]
     assert {id(v) for v in grouped} == {id(v) for v in model.flow.trainable_variables}
-    assert optimizer.group_l2 == 2e-5
+    assert optimizer.group_l2 == pytest.approx(2e-5 / model.nats_per_loss_unit)
+
+
+@pytest.mark.parametrize("name", ["glf", "vae_flow_prior"])
+def test_steps_match_the_papers_optimizer_on_the_loss_in_nats(name, digits):
+    """`loss` is in bits/dim; `make_optimizer` rescales epsilon and L2 so Adam's steps are
+    those of the paper's constants on the loss in nats per example."""
+    ours, reference = tiny(name), tiny(name)
+    randomize_flow(ours)
+    reference.set_weights(ours.get_weights())
+    nats = ours.nats_per_loss_unit
+    if name == "glf":
+        papers = SplitAdam(
+            1e-3,
+            epsilon=1e-8,
+            group_beta_1=ours.flow_adam_betas[0],
+            group_beta_2=ours.flow_adam_betas[1],
+            group_epsilon=ours.flow_adam_epsilon,
+            group_l2=ours.flow_weight_decay,
+        ).set_group(reference.flow.trainable_variables)
+    else:
+        papers = keras.optimizers.Adam(1e-3, epsilon=1e-7)
+    optimizers = [(ours, ours.make_optimizer(1e-3), 1.0), (reference, papers, nats)]
+    signal = None  # elements whose gradient is more than rounding noise (biases before a
+    # batch norm have a zero gradient up to noise, which Adam scales up to full steps)
+    for step in range(3):
+        for model, optimizer, scale in optimizers:
+            with tf.GradientTape() as tape:
+                terms = model.per_example_terms(digits[:16], training=True, seed=step)
+                loss = tf.reduce_mean(terms["loss"]) * scale
+            variables = model.trainable_variables
+            gradients = tape.gradient(loss, variables)
+            if signal is None and model is reference:
+                signal = [np.abs(g.numpy()) > 1e-4 for g in gradients]
+            optimizer.apply(gradients, variables)
+    assert sum(int(m.sum()) for m in signal) > 1000
+    for a, b, mask in zip(ours.trainable_variables, reference.trainable_variables, signal):
+        np.testing.assert_allclose(a.numpy()[mask], b.numpy()[mask], rtol=1e-3, atol=1e-4)
 
 
 def test_perceptual_reconstruction_with_an_untrained_extractor(digits):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfflows import layers
+from tfflows import bijectors, layers
 
 
 def randomize(layer, scale=0.1, seed=0):
@@ -36,6 +36,8 @@ FLOWS = {
     "multiscale_additive": lambda: small_multiscale("float64", coupling="additive"),
     "multiscale_sigmoid": lambda: small_multiscale("float64", scale_activation="sigmoid"),
     "multiscale_nosplit": lambda: small_multiscale("float64", split=False),
+    # Flow++'s coupling network: gated convolutions and self-attention.
+    "multiscale_gated": lambda: small_multiscale("float64", network="gated", num_hidden_layers=1),
     "pixel_glow": lambda: layers.MultiScaleFlow(
         (3, 3, 2),
         num_levels=1,
@@ -197,7 +199,7 @@ def test_conditional_multiscale_flow(condition):
 
 
 def test_conditional_realnvp():
-    flow = randomize(layers.RealNVP(4, num_blocks=2, hidden_units=8, conditional_size=3))
+    flow = randomize(layers.RealNVP(4, num_blocks=2, hidden_units=8, conditional_shape=(3,)))
     x = tf.random.stateless_normal([5, 4], seed=[1, 2])
     c = tf.random.stateless_normal([5, 3], seed=[3, 4])
     assert not np.allclose(flow.log_prob(x, c), flow.log_prob(x, c + 1.0))
@@ -327,3 +329,26 @@ def test_batch_norm_couplings_train_on_batch_statistics_and_infer_on_moving_ones
     for _ in range(400):  # momentum 0.9: the moving statistics converge to this batch's
         train_mode_log_prob(x)
     np.testing.assert_allclose(flow.log_prob(x), training, rtol=1e-7, atol=1e-7)
+
+
+def test_every_conditional_layer_declares_conditional_shape_and_it_is_checked():
+    for make in (
+        lambda s: layers.Coupling(network="dense", hidden_units=4, conditional_shape=s),
+        lambda s: layers.GlowStep(hidden_units=4, conditional_shape=s),
+        lambda s: layers.ConvConditioner(2, conditional_shape=s),
+        lambda s: layers.DenseConditioner(2, conditional_shape=s),
+        lambda s: layers.RealNVP(4, num_blocks=1, conditional_shape=s),
+        lambda s: layers.DenseGlow(4, num_steps=1, conditional_shape=s),
+    ):
+        for bad in ((2, 3), (0,), (4, 4, -1)):
+            with pytest.raises(ValueError, match=r"conditional_shape must be None"):
+                make(bad)
+        layer = make((3,))
+        assert layer.get_config()["conditional_shape"] == (3,)
+        assert type(layer).from_config(layer.get_config()).conditional_shape == (3,)
+    coupling = layers.Coupling(network="dense", hidden_units=4, conditional_shape=(3,))
+    coupling.build((None, 4))
+    c = tf.ones((2, 3))
+    bijector = coupling.bijector(conditional_input=c)
+    assert isinstance(bijector, bijectors.Conditioned)
+    assert bijector.forward(tf.ones((2, 4))).shape == (2, 4)

@@ -11,6 +11,7 @@ from tfflows.data import digits_arrays
 TINY = {
     "glow": dict(num_steps=2, hidden_units=16, seed=0),
     "vae": dict(latent_dim=8, filters=(8, 16), hidden_units=32),
+    "vflow": dict(num_steps=1, hidden_units=8, posterior_steps=1, posterior_hidden_units=8),
 }
 
 
@@ -140,13 +141,16 @@ def test_a_short_vae_run_beats_a_uniform_density_and_the_mean_image(digits):
     assert np.mean((reconstruction - unit) ** 2) < 0.8 * mean_image_error
 
 
+@pytest.mark.parametrize("name", ["vae", "glow", "vflow"])
 @pytest.mark.parametrize("dtype", ["float64", "mixed_bfloat16"])
-def test_keras_file_keeps_the_dtype_policy(dtype, digits, tmp_path):
-    """A `.keras` round trip used to drop the policy (reloading as float32)."""
-    name = "vae"
+def test_keras_file_keeps_the_dtype_policy(name, dtype, digits, tmp_path):
+    """A `.keras` round trip used to drop the policy (reloading as float32); every weight
+    takes the model's variable dtype (Glow's flow used to be built in float32)."""
     keras.utils.set_random_seed(0)
     model = models.get(name, (8, 8, 1), dtype=dtype, **TINY[name])
     model.initialize(digits[:32])
+    assert {v.dtype for v in model.trainable_weights} == {model.variable_dtype}
+    assert model.sample(2, seed=1).dtype == tf.float32
     model.save(tmp_path / "model.keras")
     reloaded = keras.saving.load_model(tmp_path / "model.keras")
     assert reloaded.dtype_policy.name == dtype

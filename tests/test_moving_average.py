@@ -75,7 +75,8 @@ def test_make_optimizer_passes_keras_options_through():
     glf(np.zeros((1, 8, 8, 1), np.uint8))
     optimizer = glf.make_optimizer(1e-3, use_ema=True, ema_momentum=0.9)
     assert isinstance(optimizer, SplitAdam) and optimizer.use_ema
-    assert optimizer.ema_momentum == 0.9 and optimizer.group_l2 == glf.flow_weight_decay
+    assert optimizer.ema_momentum == 0.9
+    assert optimizer.group_l2 == pytest.approx(glf.flow_weight_decay / glf.nats_per_loss_unit)
     assert optimizer.in_group(glf.flow.trainable_variables[0])
     vae = models.get("vae", (8, 8, 1), latent_dim=2, filters=(4, 4), hidden_units=8)
     optimizer = vae.make_optimizer(1e-3, use_ema=True, ema_momentum=0.99)

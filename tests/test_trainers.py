@@ -349,3 +349,36 @@ def test_steps_per_epoch_beyond_one_pass_trains_every_epoch(tmp_path):
     )
     assert csv_epochs(tmp_path) == [0, 1, 2]
     assert "ran out of data" not in result.stdout + result.stderr
+
+
+def test_flags_follow_the_declarations_they_set():
+    """A flag per TrainConfig field and per constructor argument, through **kwargs to bases."""
+    import dataclasses
+
+    from absl import flags
+
+    from tfflows.training import TrainConfig
+    from trainers import declared_flags
+
+    flag_values = flags.FlagValues()
+    names = declared_flags.define_config_flags(
+        TrainConfig, flag_values, skip=("model_kwargs",), defaults={"export_dir": None}
+    )
+    fields = {f.name for f in dataclasses.fields(TrainConfig)} - {"model_kwargs"}
+    assert set(names) == fields
+    assert "global batch size" in flag_values["batch_size"].help
+    assert flag_values["export_dir"].default is None and flag_values["seed"].default == 0
+    flag_values(["prog", "--lr_halve_after=3,5", "--clipnorm=2.5", "--nojit_compile"])
+    values = declared_flags.config_values(TrainConfig, names, flag_values)
+    assert values["lr_halve_after"] == (3, 5) and values["clipnorm"] == 2.5
+    config = TrainConfig(**values)
+    assert config.lr_halve_after == (3, 5) and config.jit_compile is False
+    # GLF declares only its own arguments; its base's come through **kwargs.
+    glf = {p.name for p in declared_flags.model_parameters("glf")}
+    assert {"beta", "stop_gradient", "flow_blocks", "latent_dim", "autoencoder_dtype"} <= glf
+    assert "encoder_outputs_per_latent" not in glf and "image_shape" not in glf
+    declared_flags.define_model_flags(flag_values)
+    assert "coupling blocks" in flag_values["glf_flow_blocks"].help
+    flag_values(["prog", "--glf_flow_blocks=2", "--vae_flow_prior_learn_beta"])
+    assert declared_flags.model_kwargs("glf", flag_values) == {"flow_blocks": 2}
+    assert declared_flags.model_kwargs("vae_flow_prior", flag_values) == {"learn_beta": True}

@@ -234,3 +234,39 @@ def test_initialize_calibrates_the_decoder_and_a_short_run_learns(digits):
     batches = tf.data.Dataset.from_tensor_slices(digits).shuffle(2000, seed=0).batch(64)
     model.fit(batches, epochs=10, verbose=0)
     assert float(tf.reduce_mean(model.bits_per_dim(digits[:512], seed=0))) < 7.5
+
+
+def test_isotropic_decoder_has_one_scale_trained_in_phase_one(digits):
+    model = tiny(decoder_variance="isotropic")
+    model.initialize(digits[:64])
+    assert model.decoder.layers[-1].bias.shape == (1,)  # means only
+    _, log_scale = model.pixel_distribution(model.encode(digits[:8]))
+    assert float(tf.math.reduce_std(log_scale)) < 1e-6  # one scale for every pixel
+    assert any(v is model.decoder_raw_log_scale for v in model.optimized_variables())
+    before = float(model.decoder_raw_log_scale)
+    model.compile(model.make_optimizer(1e-2))
+    model.fit(tf.data.Dataset.from_tensor_slices(digits[:128]).batch(32), epochs=1, verbose=0)
+    assert float(model.decoder_raw_log_scale) != before
+    clone = models.VAEFlowDecoder.from_config(model.get_config())
+    assert clone.decoder_variance == "isotropic" and tiny().decoder_raw_log_scale is None
+    with pytest.raises(ValueError, match="decoder_variance must be 'diagonal' or 'isotropic'"):
+        tiny(decoder_variance="full")
+    assert tiny().decoder.layers[-1].bias.shape == (2,)  # still builds after the error
+
+
+def test_sample_pair_is_figure_4(digits):
+    """The same latents: the VAE's mean image, and the sample through the Glow layer."""
+    model = tiny(phase=2)
+    model.initialize(digits[:64])
+    for variable in model.glow.trainable_variables:  # a Glow layer that is not the identity
+        variable.assign(variable + 0.05 * tf.random.stateless_normal(variable.shape, [1, 2]))
+    vae_images, samples = model.sample_pair(4, temperature=0.0, seed=3)
+    np.testing.assert_array_equal(samples, model.sample(4, temperature=0.0, seed=3))
+    z = model.prior.sample(4, seed=tf.constant(3, tf.int64))
+    np.testing.assert_allclose(
+        vae_images, model.dequantize.to_unit_interval(model.pixel_distribution(z)[0]), atol=1e-6
+    )
+    assert np.max(np.abs(vae_images - samples)) > 1e-3  # the Glow layer changes them
+    model.set_phase(1)
+    vae_images, samples = model.sample_pair(4, temperature=0.0, seed=3)
+    np.testing.assert_allclose(vae_images, samples, atol=1e-6)  # no Glow layer in phase 1

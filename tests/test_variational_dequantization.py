@@ -13,7 +13,7 @@ from scipy.special import logsumexp
 from tfflows import data, export, layers, models
 from tfflows.data import digits_arrays
 from tfflows.training import SavedModelClient, evaluate
-from trainers.model_flags import define_model_flags
+from trainers.declared_flags import define_model_flags
 
 TINY = {
     "glow": dict(num_steps=1, hidden_units=8, seed=0),

@@ -139,7 +139,7 @@ def test_config_round_trip(vflow):
 
 
 def test_dense_glow_config_round_trip_and_conditioning(perturb):
-    flow = layers.DenseGlow(4, num_steps=2, hidden_units=8, conditional_size=3, seed=1)
+    flow = layers.DenseGlow(4, num_steps=2, hidden_units=8, conditional_shape=(3,), seed=1)
     perturb(flow.trainable_variables, 0.1, seed=0)
     clone = layers.DenseGlow.from_config(flow.get_config())
     clone.set_weights(flow.get_weights())

@@ -23,117 +23,50 @@ try:
     import_tensorflow_quietly()  # before anything imports TensorFlow
 
     from tfflows import data, models
+    from tfflows.training.config import TrainConfig
+    from tfflows.training.distribution import STRATEGIES
+    from trainers.declared_flags import (
+        config_values,
+        define_config_flags,
+        define_model_flags,
+        model_kwargs,
+    )
 except KeyboardInterrupt:  # Ctrl-C in the seconds TensorFlow takes to load
     print("interrupted before training started", file=sys.stderr)
     sys.exit(128 + signal.SIGINT)
 
 FLAGS = flags.FLAGS
 
-flags.DEFINE_string("model", "glow", f"Model: {', '.join(models.names())}.")
-flags.DEFINE_string(
-    "preset", "small", "Hyper-parameter preset: 'default' (the paper's) or 'small'."
-)
+# The flags follow the declarations they set: TrainConfig's fields, the models' arguments.
 flags.DEFINE_string("config", None, "JSON file of model hyper-parameters (flags override it).")
-flags.DEFINE_string("dataset", "digits", f"Data set: {', '.join(data.NAMES)} (digits: embedded).")
-flags.DEFINE_string("data_dir", None, "TFDS data dir, or a directory of MNIST/Fashion IDX files.")
-flags.DEFINE_integer("pad_to", None, "Zero-pad images to this size (e.g. 32 for MNIST in Glow).")
-flags.DEFINE_integer("num_bits", 8, "Bit depth the model sees.")
-flags.DEFINE_bool(
-    "data_autotune",
-    True,
-    "tf.data autotuning; --nodata_autotune avoids a stall of tens of seconds at epoch starts "
-    "seen on CPU (TF 2.21 deleting the last epoch's iterator).",
-)
-flags.DEFINE_bool(
-    "download",
-    False,
-    "Let TFDS download and prepare a data set missing from --data_dir (never done otherwise).",
-)
-flags.DEFINE_integer("epochs", 20, "Epochs.")
-flags.DEFINE_integer("batch_size", 64, "Global batch size (over all replicas and workers).")
-flags.DEFINE_float("learning_rate", 1e-3, "Adam's initial learning rate.")
-flags.DEFINE_integer("lr_halve_every", 0, "Halve the learning rate every N epochs (0: never).")
-flags.DEFINE_list("lr_halve_after", [], "Halve the learning rate after each of these epochs.")
-flags.DEFINE_float("clipnorm", None, "Clip gradients to this global norm.")
-flags.DEFINE_float(
-    "ema_momentum", None, "Average the weights with this momentum; training ends with the average."
-)
-flags.DEFINE_integer("steps_per_epoch", None, "Cap on steps per epoch.")
-flags.DEFINE_string("train_split", "train", "Training split (the training set minus validation).")
-flags.DEFINE_string(
-    "validation_split",
-    "validation",
-    "Split that picks best.keras: carved from the training set ('' for none).",
-)
-flags.DEFINE_string("test_split", "test", "Split of the final evaluation (only).")
-flags.DEFINE_string("model_dir", "runs/default", "Checkpoints, metrics.csv, TensorBoard, samples.")
-flags.DEFINE_string("export_dir", None, "SavedModel directory (default: <model_dir>/saved_model).")
-flags.DEFINE_enum(
-    "strategy", "default", ["default", "mirrored", "multi_worker", "tpu"], "tf.distribute strategy."
-)
-flags.DEFINE_string("tpu", None, "TPU name for --strategy=tpu.")
 flags.DEFINE_integer("num_cpu_devices", 1, "Split the CPU into N logical devices (testing).")
-flags.DEFINE_bool("jit_compile", False, "XLA-compile the loss and gradients.")
-flags.DEFINE_integer("seed", 0, "Seed of weights, shuffling and noise.")
-flags.DEFINE_integer("backup_every_steps", 0, "Also back up every N steps (0: epoch ends).")
-flags.DEFINE_bool(
-    "start_over",
-    False,
-    "Discard the backups, logs and best.keras of the run in --model_dir and start anew.",
+_CONFIG_FLAGS = define_config_flags(
+    TrainConfig,
+    skip=("model_kwargs",),  # --config and the --<model>_<name> flags fill it in
+    helps={
+        "model": f"One of: {', '.join(models.names())}.",
+        "dataset": f"One of: {', '.join(data.NAMES)}.",
+        "export_dir": "Default: <model_dir>/saved_model (--export_dir='' skips it).",
+    },
+    enums={"strategy": STRATEGIES},
+    defaults={"export_dir": None},
 )
-flags.DEFINE_integer("num_samples", 64, "Images in the sample grids.")
-flags.DEFINE_integer("verbose", 1, "Keras progress: 1 bar, 2 a line per epoch, 0 silent.")
-
-# Imported after the flags above so that --helpfull lists them first.
-from trainers.model_flags import define_model_flags, model_kwargs  # noqa: E402
-
+# After the trainer's own flags, so that --helpfull lists them first.
 define_model_flags()
 
 
 def config_from_flags():
     """A `TrainConfig` from the command line."""
-    from tfflows.training import TrainConfig
-
     kwargs = {}
     if FLAGS.config:
         with open(FLAGS.config) as f:
             kwargs.update(json.load(f))
     if FLAGS.model in models.names():  # else check_config names the choices
         kwargs.update(model_kwargs(FLAGS.model))
-    return TrainConfig(
-        model=FLAGS.model,
-        preset=FLAGS.preset,
-        model_kwargs=kwargs,
-        dataset=FLAGS.dataset,
-        data_dir=FLAGS.data_dir,
-        pad_to=FLAGS.pad_to,
-        num_bits=FLAGS.num_bits,
-        data_autotune=FLAGS.data_autotune,
-        download=FLAGS.download,
-        epochs=FLAGS.epochs,
-        batch_size=FLAGS.batch_size,
-        learning_rate=FLAGS.learning_rate,
-        lr_halve_every=FLAGS.lr_halve_every,
-        lr_halve_after=tuple(int(e) for e in FLAGS.lr_halve_after),
-        clipnorm=FLAGS.clipnorm,
-        ema_momentum=FLAGS.ema_momentum,
-        steps_per_epoch=FLAGS.steps_per_epoch,
-        train_split=FLAGS.train_split,
-        validation_split=FLAGS.validation_split,
-        test_split=FLAGS.test_split,
-        model_dir=FLAGS.model_dir,
-        export_dir=FLAGS.export_dir
-        if FLAGS.export_dir is not None
-        else f"{FLAGS.model_dir}/saved_model",
-        strategy=FLAGS.strategy,
-        tpu=FLAGS.tpu,
-        jit_compile=FLAGS.jit_compile,
-        seed=FLAGS.seed,
-        backup_every_steps=FLAGS.backup_every_steps,
-        start_over=FLAGS.start_over,
-        num_samples=FLAGS.num_samples,
-        verbose=FLAGS.verbose,
-    )
+    values = config_values(TrainConfig, _CONFIG_FLAGS)
+    if values["export_dir"] is None:
+        values["export_dir"] = f"{values['model_dir']}/saved_model"
+    return TrainConfig(model_kwargs=kwargs, **values)
 
 
 def _fail(message, exit_code):

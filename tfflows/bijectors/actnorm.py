@@ -1,8 +1,8 @@
 """Activation normalisation (Glow, Kingma & Dhariwal 2018, section 3.1)."""
 
 import tensorflow as tf
-from tensorflow_probability.python.internal import dtype_util
 
+from tfflows._internals import common_dtype
 from tfflows.bijectors import _checks
 from tfflows.bijectors.base import FlowBijector
 
@@ -33,7 +33,7 @@ class ActNorm(FlowBijector):
     def __init__(self, loc, log_scale, validate_args=False, name="act_norm"):
         parameters = dict(locals())
         with tf.name_scope(name) as name:
-            dtype = dtype_util.common_dtype([loc, log_scale], dtype_hint=tf.float32)
+            dtype = common_dtype([loc, log_scale], dtype_hint=tf.float32)
             self._loc = tf.convert_to_tensor(loc, dtype=dtype, name="loc")
             self._log_scale = tf.convert_to_tensor(log_scale, dtype=dtype, name="log_scale")
             super().__init__(

@@ -14,7 +14,8 @@ in TFP's cache next to the output, as `tfp.bijectors.FFJORD` does.
 
 import tensorflow as tf
 import tensorflow_probability as tfp
-from tensorflow_probability.python.internal import cache_util
+
+from tfflows._internals import BijectorCacheWithGreedyAttrs
 
 __all__ = ["FlowBijector", "OnePassBijector", "sum_event_dims"]
 
@@ -41,7 +42,7 @@ class OnePassBijector(FlowBijector):
     `inverse` and both log-det methods then share one evaluation.
     """
 
-    _cache = cache_util.BijectorCacheWithGreedyAttrs(
+    _cache = BijectorCacheWithGreedyAttrs(
         forward_name="_augmented_forward", inverse_name="_augmented_inverse"
     )
 

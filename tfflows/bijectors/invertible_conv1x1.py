@@ -1,8 +1,8 @@
 """Invertible 1x1 convolution with an LU parameterisation (Glow, section 3.2)."""
 
 import tensorflow as tf
-from tensorflow_probability.python.internal import dtype_util
 
+from tfflows._internals import common_dtype
 from tfflows.bijectors import _checks
 from tfflows.bijectors.base import FlowBijector
 
@@ -50,7 +50,7 @@ class InvertibleConv1x1(FlowBijector):
     ):
         parameters = dict(locals())
         with tf.name_scope(name) as name:
-            dtype = dtype_util.common_dtype([lower, upper, log_scale, sign], tf.float32)
+            dtype = common_dtype([lower, upper, log_scale, sign], tf.float32)
             self._permutation = tf.convert_to_tensor(permutation, dtype_hint=tf.int32)
             self._lower = tf.convert_to_tensor(lower, dtype=dtype, name="lower")
             self._upper = tf.convert_to_tensor(upper, dtype=dtype, name="upper")

@@ -1,8 +1,8 @@
 """Space-to-depth squeeze (RealNVP, Dinh et al. 2017, section 3.6; Glow)."""
 
 import tensorflow as tf
-from tensorflow_probability.python.internal import prefer_static as ps
 
+from tfflows._internals import prefer_static as ps
 from tfflows.bijectors import _checks
 from tfflows.bijectors.base import FlowBijector
 

@@ -5,6 +5,8 @@ import functools
 import keras
 from keras import ops
 
+from tfflows._internals import sublayers
+
 __all__ = ["batch_norms", "batch_statistics", "recalibrate_batch_norm"]
 
 
@@ -14,7 +16,7 @@ def batch_norms(layers):
     return [
         sub
         for layer in layers
-        for sub in layer._flatten_layers()
+        for sub in sublayers(layer)
         if isinstance(sub, keras.layers.BatchNormalization)
     ]
 

@@ -4,6 +4,7 @@ import keras
 import tensorflow as tf
 
 from tfflows.layers._devices import use_cpu_formulations
+from tfflows.layers.flow import as_conditional_shape, conditional_units
 
 __all__ = ["ConvConditioner"]
 
@@ -86,7 +87,8 @@ class ConvConditioner(keras.layers.Layer):
       num_outputs: 2 for (shift, raw log-scale), 1 for a shift only.
       hidden_units: width of the hidden layers, or None for no hidden layer.
       kernel_size: size of the first and last kernels (Glow: 3).
-      conditional_channels: channels (or size) of the conditional input, 0 if none.
+      conditional_shape: shape of one example's conditional input, `(h, w, c)` or
+        `(d,)` (see `Flow`), or None.
     """
 
     def __init__(
@@ -95,7 +97,7 @@ class ConvConditioner(keras.layers.Layer):
         num_outputs=2,
         hidden_units=512,
         kernel_size=3,
-        conditional_channels=0,
+        conditional_shape=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -103,7 +105,7 @@ class ConvConditioner(keras.layers.Layer):
         self.num_outputs = int(num_outputs)
         self.hidden_units = None if hidden_units is None else int(hidden_units)
         self.kernel_size = int(kernel_size)
-        self.conditional_channels = int(conditional_channels)
+        self.conditional_shape = as_conditional_shape(conditional_shape)
         self.hidden = []
         if self.hidden_units is not None:
             self.hidden = [
@@ -133,7 +135,9 @@ class ConvConditioner(keras.layers.Layer):
         )
 
     def build(self, input_shape):
-        shape = tuple(input_shape[:-1]) + (input_shape[-1] + self.conditional_channels,)
+        shape = tuple(input_shape[:-1]) + (
+            input_shape[-1] + conditional_units(self.conditional_shape),
+        )
         for layer in self.hidden:
             layer.build(shape)
             shape = shape[:-1] + (self.hidden_units,)
@@ -173,5 +177,5 @@ class ConvConditioner(keras.layers.Layer):
             "num_outputs": self.num_outputs,
             "hidden_units": self.hidden_units,
             "kernel_size": self.kernel_size,
-            "conditional_channels": self.conditional_channels,
+            "conditional_shape": self.conditional_shape,
         }

@@ -1,17 +1,19 @@
 """Coupling layer: affine, additive or mixture-of-logistics, with a learned conditioner."""
 
-import functools
-
 import keras
+import tensorflow as tf
 
 from tfflows import bijectors
 from tfflows.layers.conv_conditioner import ConvConditioner
 from tfflows.layers.dense_conditioner import DenseConditioner
-from tfflows.layers.flow import Flow
+from tfflows.layers.flow import Flow, as_conditional_shape
+from tfflows.layers.gated_conditioner import GatedConditioner
 
-__all__ = ["Coupling", "KINDS"]
+__all__ = ["Coupling", "KINDS", "NETWORKS"]
 
 KINDS = ("affine", "additive", "mixlogistic")
+#: Coupling networks: Glow's convolutional one and Flow++'s gated one (images), dense (vectors).
+NETWORKS = ("conv", "gated", "dense")
 
 
 @keras.saving.register_keras_serializable(package="tfflows")
@@ -19,7 +21,8 @@ class Coupling(Flow):
     """Affine, additive or mixture-of-logistics coupling whose conditioner this layer owns.
 
     `network="conv"` couples the channels of image events `[H, W, C]` with
-    Glow's convolutional network; `network="dense"` couples the features of
+    Glow's convolutional network, `network="gated"` with Flow++'s gated
+    convolutions and self-attention (`GatedConditioner`); `network="dense"` couples the features of
     vector events `[D]` with a fully connected one. Either can take a
     conditional input (concatenated to the conditioner's input), as VFlow's
     `q(z | x)` and other conditional flows need. The conditioner's last layer
@@ -32,17 +35,17 @@ class Coupling(Flow):
         (Flow++'s `bijectors.MixtureLogisticCoupling`: its conditioner outputs
         `3 * num_components + 2` values per transformed unit; `scale_activation`
         and `affine_direction` do not apply, its scale is Flow++'s tanh).
-      network: "conv" or "dense".
+      network: "conv", "gated" or "dense" (`NETWORKS`).
       hidden_units: width of the conditioner (conv: Glow's 512; dense: GLF's 64).
-      num_hidden_layers: hidden layers of the dense conditioner.
+      num_hidden_layers: hidden layers of the dense conditioner; blocks of the gated one.
       kernel_size: first and last kernel size of the conv conditioner.
       num_masked: units the coupling conditions on, as in `tfb.RealNVP`
         (None: the first half; negative: the last units).
       scale_activation: one of `bijectors.SCALE_ACTIVATIONS` (see `bijectors.AffineCoupling`).
       affine_direction: "forward" (latent to data) or "inverse" (data to latent,
         GLF's section 3.1): the direction that computes `x_b * exp(s) + t`.
-      conditional_channels: channels (conv) or size (dense) of the conditional
-        input; 0 for an unconditional coupling.
+      conditional_shape: shape of one example's conditional input (`(h, w, c)` or
+        `(c,)` for "conv", `(d,)` for "dense"); None for an unconditional coupling.
       separate_networks, batch_norm: options of the dense conditioner (see
         `DenseConditioner`; GLF's reference code uses both).
       num_components: mixture components of a "mixlogistic" coupling (Flow++: 32).
@@ -58,7 +61,7 @@ class Coupling(Flow):
         kernel_size=3,
         num_masked=None,
         scale_activation="tanh",
-        conditional_channels=0,
+        conditional_shape=None,
         separate_networks=False,
         batch_norm=False,
         affine_direction="forward",
@@ -68,8 +71,8 @@ class Coupling(Flow):
         super().__init__(**kwargs)
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}, got {kind!r}.")
-        if network not in ("conv", "dense"):
-            raise ValueError(f"network must be 'conv' or 'dense', got {network!r}.")
+        if network not in NETWORKS:
+            raise ValueError(f"network must be one of {NETWORKS}, got {network!r}.")
         if scale_activation not in bijectors.SCALE_ACTIVATIONS:
             raise ValueError(f"Unknown scale_activation {scale_activation!r}.")
         if affine_direction not in bijectors.AFFINE_DIRECTIONS:
@@ -82,12 +85,12 @@ class Coupling(Flow):
         self.num_masked = num_masked
         self.scale_activation = scale_activation
         self.affine_direction = affine_direction
-        self.conditional_channels = int(conditional_channels)
-        if network == "conv" and (separate_networks or batch_norm):
+        self.conditional_shape = as_conditional_shape(conditional_shape)
+        if network != "dense" and (separate_networks or batch_norm):
             raise ValueError("separate_networks and batch_norm are options of the dense network.")
         self.separate_networks = bool(separate_networks)
         self.batch_norm = bool(batch_norm)
-        self.event_ndims = 3 if network == "conv" else 1
+        self.event_ndims = 1 if network == "dense" else 3
         self.num_components = int(num_components)
         if self.num_components < 1:
             raise ValueError(f"num_components must be >= 1, got {num_components!r}.")
@@ -105,13 +108,23 @@ class Coupling(Flow):
         if self.kind == "mixlogistic":
             # One output holding all (3K + 2) values per unit, the bijector's layout.
             transformed *= 3 * self.num_components + 2
-        if self.network == "conv":
+        if self.network == "gated":
+            self.conditioner = GatedConditioner(
+                transformed,
+                num_outputs,
+                self.hidden_units,
+                self.num_hidden_layers,
+                conditional_shape=self.conditional_shape,
+                name="conditioner",
+                dtype=self.dtype_policy,
+            )
+        elif self.network == "conv":
             self.conditioner = ConvConditioner(
                 transformed,
                 num_outputs,
                 self.hidden_units,
                 self.kernel_size,
-                self.conditional_channels,
+                self.conditional_shape,
                 name="conditioner",
                 dtype=self.dtype_policy,
             )
@@ -121,7 +134,7 @@ class Coupling(Flow):
                 num_outputs,
                 self.hidden_units,
                 self.num_hidden_layers,
-                self.conditional_channels,
+                self.conditional_shape,
                 separate_networks=self.separate_networks,
                 batch_norm=self.batch_norm,
                 name="conditioner",
@@ -130,10 +143,25 @@ class Coupling(Flow):
         self.conditioner.build(tuple(input_shape[:-1]) + (abs(masked),))
 
     def bijector(self, conditional_input=None):
-        fn = self.conditioner
-        if conditional_input is not None:
-            fn = functools.partial(self.conditioner, conditional_input=conditional_input)
-        checks = dict(validate_args=self.validate_args)
+        coupling = self._coupling_bijector()
+        if conditional_input is None:
+            return coupling
+        return bijectors.Conditioned(
+            coupling, validate_args=self.validate_args, conditional_input=conditional_input
+        )
+
+    def _network(self, x_a, **kwargs):
+        """The conditioner's outputs in `x_a`'s dtype (see `Flow`'s dtypes).
+
+        Under a mixed policy the network computes in bfloat16 or float16; the
+        coupling's transform and log-det stay in the variables' dtype.
+        """
+        outputs = self.conditioner(x_a, **kwargs)
+        return tf.nest.map_structure(lambda t: tf.cast(t, x_a.dtype), outputs)
+
+    def _coupling_bijector(self):
+        """The coupling map, conditional (`conditional_input=` keyword) if the conditioner is."""
+        fn, checks = self._network, dict(validate_args=self.validate_args)
         if self.kind == "additive":
             return bijectors.AdditiveCoupling(fn, self.num_masked, self.event_ndims, **checks)
         if self.kind == "mixlogistic":
@@ -159,7 +187,7 @@ class Coupling(Flow):
             "kernel_size": self.kernel_size,
             "num_masked": self.num_masked,
             "scale_activation": self.scale_activation,
-            "conditional_channels": self.conditional_channels,
+            "conditional_shape": self.conditional_shape,
             "separate_networks": self.separate_networks,
             "batch_norm": self.batch_norm,
             "affine_direction": self.affine_direction,

@@ -3,6 +3,8 @@
 import keras
 import tensorflow as tf
 
+from tfflows.layers.flow import as_conditional_shape, conditional_units
+
 __all__ = ["DenseConditioner"]
 
 
@@ -41,7 +43,7 @@ class DenseConditioner(keras.layers.Layer):
       num_outputs: 2 for (shift, raw log-scale), 1 for a shift only.
       hidden_units: width of the hidden layers.
       num_hidden_layers: number of hidden layers (GLF: 2, i.e. 3 layers in all).
-      conditional_size: size of the conditional input, 0 if none.
+      conditional_shape: shape `(d,)` of one example's conditional input, or None.
       separate_networks: one network per output (see above).
       batch_norm: batch normalization after the hidden layers (see above).
     """
@@ -52,7 +54,7 @@ class DenseConditioner(keras.layers.Layer):
         num_outputs=2,
         hidden_units=64,
         num_hidden_layers=2,
-        conditional_size=0,
+        conditional_shape=None,
         separate_networks=False,
         batch_norm=False,
         **kwargs,
@@ -62,7 +64,7 @@ class DenseConditioner(keras.layers.Layer):
         self.num_outputs = int(num_outputs)
         self.hidden_units = int(hidden_units)
         self.num_hidden_layers = int(num_hidden_layers)
-        self.conditional_size = int(conditional_size)
+        self.conditional_shape = as_conditional_shape(conditional_shape)
         self.separate_networks = bool(separate_networks)
         self.batch_norm = bool(batch_norm)
         num_networks = self.num_outputs if self.separate_networks else 1
@@ -106,7 +108,9 @@ class DenseConditioner(keras.layers.Layer):
 
     def build(self, input_shape):
         for j, head in enumerate(self._heads()):
-            shape = tuple(input_shape[:-1]) + (input_shape[-1] + self.conditional_size,)
+            shape = tuple(input_shape[:-1]) + (
+                input_shape[-1] + conditional_units(self.conditional_shape),
+            )
             for i in range(self.num_hidden_layers):
                 index = j * self.num_hidden_layers + i
                 self.hidden[index].build(shape)
@@ -145,7 +149,7 @@ class DenseConditioner(keras.layers.Layer):
             "num_outputs": self.num_outputs,
             "hidden_units": self.hidden_units,
             "num_hidden_layers": self.num_hidden_layers,
-            "conditional_size": self.conditional_size,
+            "conditional_shape": self.conditional_shape,
             "separate_networks": self.separate_networks,
             "batch_norm": self.batch_norm,
         }

@@ -3,7 +3,7 @@
 import keras
 
 from tfflows import bijectors
-from tfflows.layers.flow import FlowModel
+from tfflows.layers.flow import FlowModel, as_conditional_shape
 from tfflows.layers.glow_step import GlowStep
 
 __all__ = ["DenseGlow"]
@@ -33,7 +33,7 @@ class DenseGlow(FlowModel):
       hidden_units: width of the coupling networks.
       num_hidden_layers: hidden layers per coupling network.
       scale_activation: scale of the affine couplings (see `bijectors.AffineCoupling`).
-      conditional_size: size of the conditional input, 0 if none.
+      conditional_shape: shape `(d,)` of one example's conditional input, or None.
       seed: seed of the first step's initial rotation (step k: `seed + k`); None
         draws them from NumPy's global RNG.
     """
@@ -47,7 +47,7 @@ class DenseGlow(FlowModel):
         hidden_units=64,
         num_hidden_layers=2,
         scale_activation="tanh",
-        conditional_size=0,
+        conditional_shape=None,
         seed=None,
         **kwargs,
     ):
@@ -61,7 +61,7 @@ class DenseGlow(FlowModel):
         self.hidden_units = int(hidden_units)
         self.num_hidden_layers = int(num_hidden_layers)
         self.scale_activation = scale_activation
-        self.conditional_size = int(conditional_size)
+        self.conditional_shape = as_conditional_shape(conditional_shape)
         self.seed = seed
         self.steps = [
             GlowStep(
@@ -69,7 +69,7 @@ class DenseGlow(FlowModel):
                 hidden_units=self.hidden_units,
                 num_hidden_layers=self.num_hidden_layers,
                 scale_activation=scale_activation,
-                conditional_channels=self.conditional_size,
+                conditional_shape=self.conditional_shape,
                 seed=None if seed is None else seed + k,
                 name=f"step{k}",
                 dtype=self.dtype_policy,
@@ -100,6 +100,6 @@ class DenseGlow(FlowModel):
             "hidden_units": self.hidden_units,
             "num_hidden_layers": self.num_hidden_layers,
             "scale_activation": self.scale_activation,
-            "conditional_size": self.conditional_size,
+            "conditional_shape": self.conditional_shape,
             "seed": self.seed,
         }

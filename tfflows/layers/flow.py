@@ -6,7 +6,16 @@ import keras
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-__all__ = ["Flow", "FlowModel", "initializing", "standard_normal"]
+from tfflows._internals import sublayers
+
+__all__ = [
+    "Flow",
+    "FlowModel",
+    "as_conditional_shape",
+    "conditional_units",
+    "initializing",
+    "standard_normal",
+]
 
 
 def standard_normal(shape, seed=None, dtype=tf.float32):
@@ -25,6 +34,30 @@ def standard_normal(shape, seed=None, dtype=tf.float32):
     return tf.random.stateless_normal(shape, seed=seed, dtype=dtype)
 
 
+def as_conditional_shape(conditional_shape):
+    """`conditional_shape` checked and as a tuple of ints, or None (unconditional).
+
+    `conditional_shape` is the shape of one example's conditional input, without
+    the batch axis: `(d,)` for a vector, `(h, w, c)` for an image. Every layer
+    that takes a conditional input declares it under this one name.
+    """
+    if conditional_shape is None:
+        return None
+    shape = tuple(int(d) for d in conditional_shape)
+    if len(shape) not in (1, 3) or min(shape) < 1:
+        raise ValueError(
+            f"conditional_shape must be None, (d,) or (h, w, c) of positive sizes, got "
+            f"{conditional_shape!r}."
+        )
+    return shape
+
+
+def conditional_units(conditional_shape):
+    """Size of the last axis of a conditional input of `conditional_shape` (0 if None)."""
+    shape = as_conditional_shape(conditional_shape)
+    return 0 if shape is None else shape[-1]
+
+
 class initializing:  # noqa: N801 (a context manager, named like one)
     """Puts the layers with `data_dependent_init` inside `layers` in init mode."""
 
@@ -32,7 +65,7 @@ class initializing:  # noqa: N801 (a context manager, named like one)
         self._layers = [
             sub
             for layer in layers
-            for sub in layer._flatten_layers()
+            for sub in sublayers(layer)
             if getattr(sub, "data_dependent_init", False)
         ]
 
@@ -58,14 +91,21 @@ class Flow(keras.layers.Layer):
     layer's current weights. A fresh bijector per call is what keeps the
     weights live (TFP sees Keras variables as constants once converted) and
     keeps TFP's cache from returning results of older weights. When the flow is
-    conditional, the conditional input is bound into the bijector here, so
-    callers never route `bijector_kwargs` by name.
+    conditional, `bijector(conditional_input=c)` fixes `c` with
+    `bijectors.Conditioned` (the one binding mechanism; see `tfflows.bijectors`),
+    so callers never route `bijector_kwargs` by name. A conditional flow takes
+    `conditional_shape` (one example's conditional input shape) at construction.
 
     `call(x)` runs the density direction and returns `(z, log_det)`, where
     `log_det = log|det dz/dx|` per example: what a likelihood needs. It is
     also the way to run a flow whose networks have a training mode (batch
     norm): `flow(x, training=True)` sets the mode for every layer inside,
     while the methods (`log_prob`, `sample`, ...) run in inference mode.
+
+    Dtypes: a flow's maths (transforms, log-dets, densities, noise) runs in the
+    variables' dtype; under a mixed policy (e.g. "mixed_bfloat16") only the
+    coupling networks compute in the policy's compute dtype, their outputs cast
+    back (`Coupling`), so likelihoods keep float32 precision.
 
     Args:
       validate_args: build bijectors with `validate_args=True` (TFP's argument
@@ -154,13 +194,13 @@ class FlowModel(Flow):
         prior (the learned priors of a multi-scale flow included) by `T`.
         """
         shape = tf.concat([tf.reshape(num_samples, [1]), self.event_shape], axis=0)
-        eps = standard_normal(shape, seed, dtype=self.compute_dtype)
+        eps = standard_normal(shape, seed, dtype=self.variable_dtype)
         return self.forward(tf.cast(temperature, eps.dtype) * eps, conditional_input)
 
     def distribution(self, conditional_input=None):
         """The flow as a `tfd.TransformedDistribution`, for TFP users."""
         tfd = tfp.distributions
         base = tfd.Sample(
-            tfd.Normal(tf.constant(0.0, self.compute_dtype), 1.0), sample_shape=self.event_shape
+            tfd.Normal(tf.constant(0.0, self.variable_dtype), 1.0), sample_shape=self.event_shape
         )
         return tfd.TransformedDistribution(base, self.bijector(conditional_input))

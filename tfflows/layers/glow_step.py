@@ -8,8 +8,8 @@ import keras
 
 from tfflows import bijectors
 from tfflows.layers.actnorm import ActNorm
-from tfflows.layers.coupling import Coupling
-from tfflows.layers.flow import Flow
+from tfflows.layers.coupling import NETWORKS, Coupling
+from tfflows.layers.flow import Flow, as_conditional_shape
 from tfflows.layers.invertible_conv1x1 import InvertibleConv1x1
 
 __all__ = ["GlowStep"]
@@ -29,15 +29,15 @@ class GlowStep(Flow):
       hidden_units: width of the coupling network.
       kernel_size: first and last kernel size of the coupling network.
       scale_activation: scale of the affine coupling (see `bijectors.AffineCoupling`).
-      conditional_channels: channels of a conditional input, 0 if none.
+      conditional_shape: shape of one example's conditional input, or None.
       seed: seed of the 1x1 convolution's initial rotation.
       conv1x1_init: "rotation" (Glow) or "identity" (see `InvertibleConv1x1`).
       num_components: mixture components of a "mixlogistic" coupling.
       validate_args: see `Flow`; passed on to the three layers.
-      network: "conv" (image events `[H, W, C]`, Glow) or "dense" (vector events `[D]`,
-        a fully connected coupling network; `conditional_channels` is then the size of
-        the conditional vector).
-      num_hidden_layers: hidden layers of the dense coupling network.
+      network: "conv" (image events `[H, W, C]`, Glow's coupling network), "gated"
+        (image events, Flow++'s) or "dense" (vector events `[D]`, a fully connected
+        coupling network; `conditional_shape` is then `(d,)`).
+      num_hidden_layers: hidden layers of the dense coupling network, blocks of the gated one.
     """
 
     def __init__(
@@ -46,7 +46,7 @@ class GlowStep(Flow):
         hidden_units=512,
         kernel_size=3,
         scale_activation="tanh",
-        conditional_channels=0,
+        conditional_shape=None,
         seed=None,
         conv1x1_init="rotation",
         num_components=4,
@@ -59,15 +59,15 @@ class GlowStep(Flow):
         self.hidden_units = int(hidden_units)
         self.kernel_size = int(kernel_size)
         self.scale_activation = scale_activation
-        self.conditional_channels = int(conditional_channels)
+        self.conditional_shape = as_conditional_shape(conditional_shape)
         self.seed = seed
         self.conv1x1_init = conv1x1_init
         self.num_components = int(num_components)
-        if network not in ("conv", "dense"):
-            raise ValueError(f"network must be 'conv' or 'dense', got {network!r}.")
+        if network not in NETWORKS:
+            raise ValueError(f"network must be one of {NETWORKS}, got {network!r}.")
         self.network = network
         self.num_hidden_layers = int(num_hidden_layers)
-        self.event_ndims = 3 if network == "conv" else 1
+        self.event_ndims = 1 if network == "dense" else 3
         checks = dict(validate_args=self.validate_args, dtype=self.dtype_policy)
         self.actnorm = ActNorm(event_ndims=self.event_ndims, name="actnorm", **checks)
         self.conv1x1 = InvertibleConv1x1(
@@ -80,7 +80,7 @@ class GlowStep(Flow):
             num_hidden_layers=num_hidden_layers,
             kernel_size=kernel_size,
             scale_activation=scale_activation,
-            conditional_channels=conditional_channels,
+            conditional_shape=self.conditional_shape,
             num_components=num_components,
             name="coupling",
             **checks,
@@ -108,7 +108,7 @@ class GlowStep(Flow):
             "hidden_units": self.hidden_units,
             "kernel_size": self.kernel_size,
             "scale_activation": self.scale_activation,
-            "conditional_channels": self.conditional_channels,
+            "conditional_shape": self.conditional_shape,
             "seed": self.seed,
             "conv1x1_init": self.conv1x1_init,
             "num_components": self.num_components,

@@ -5,7 +5,7 @@ import tensorflow_probability as tfp
 
 from tfflows import bijectors
 from tfflows.layers.coupling import Coupling
-from tfflows.layers.flow import FlowModel
+from tfflows.layers.flow import FlowModel, as_conditional_shape
 from tfflows.layers.glow_step import GlowStep
 
 __all__ = ["MultiScaleFlow"]
@@ -70,6 +70,9 @@ class MultiScaleFlow(FlowModel):
         "capped_exp" (`sigma < e^5` whatever the network outputs) or Glow's
         unbounded "exp" (for comparisons: it can overflow when sampling).
       num_components: mixture components of "mixlogistic" couplings (Flow++: 32).
+      network: the coupling networks, "conv" (Glow's) or "gated" (Flow++'s gated
+        convolutions and self-attention, `GatedConditioner`).
+      num_hidden_layers: blocks of the "gated" coupling networks (Flow++: 10).
       validate_args: see `Flow`; passed on to every step, prior, squeeze and split.
     """
 
@@ -91,6 +94,8 @@ class MultiScaleFlow(FlowModel):
         conv1x1_init="rotation",
         prior_scale_activation="capped_exp",
         num_components=4,
+        network="conv",
+        num_hidden_layers=2,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -100,16 +105,19 @@ class MultiScaleFlow(FlowModel):
         self.num_levels = int(num_levels)
         self.num_steps = int(num_steps)
         self.hidden_units = int(hidden_units)
-        self.coupling = coupling
+        self.coupling_kind = coupling
         self.scale_activation = scale_activation
         self.kernel_size = int(kernel_size)
         self.squeeze = bool(squeeze)
         self.split = bool(split)
-        self.conditional_shape = None if conditional_shape is None else tuple(conditional_shape)
+        self.conditional_shape = as_conditional_shape(conditional_shape)
         self.seed = seed
         self.conv1x1_init = conv1x1_init
         self.prior_scale_activation = prior_scale_activation
         self.num_components = int(num_components)
+        if network not in ("conv", "gated"):
+            raise ValueError(f"network must be 'conv' or 'gated' (images), got {network!r}.")
+        self.network, self.num_hidden_layers = network, int(num_hidden_layers)
         self._check_shapes()
         self.steps, self.priors, self._level_shapes = [], [], []
         shape, cond = self._event_shape, self.conditional_shape
@@ -126,10 +134,12 @@ class MultiScaleFlow(FlowModel):
                         hidden_units=hidden_units,
                         kernel_size=kernel_size,
                         scale_activation=scale_activation,
-                        conditional_channels=0 if cond is None else cond[-1],
+                        conditional_shape=cond,
                         seed=None if seed is None else seed * 1000 + level * 100 + step,
                         conv1x1_init=conv1x1_init,
                         num_components=num_components,
+                        network=network,
+                        num_hidden_layers=self.num_hidden_layers,
                         name=f"level{level}_step{step}",
                         dtype=self.dtype_policy,
                         validate_args=self.validate_args,
@@ -145,7 +155,7 @@ class MultiScaleFlow(FlowModel):
                         kernel_size=kernel_size,
                         num_masked=kept,
                         scale_activation=prior_scale_activation,
-                        conditional_channels=0 if cond is None else cond[-1],
+                        conditional_shape=cond,
                         name=f"level{level}_prior",
                         dtype=self.dtype_policy,
                         validate_args=self.validate_args,
@@ -216,7 +226,7 @@ class MultiScaleFlow(FlowModel):
             "num_levels": self.num_levels,
             "num_steps": self.num_steps,
             "hidden_units": self.hidden_units,
-            "coupling": self.coupling,
+            "coupling": self.coupling_kind,
             "scale_activation": self.scale_activation,
             "kernel_size": self.kernel_size,
             "squeeze": self.squeeze,
@@ -226,4 +236,6 @@ class MultiScaleFlow(FlowModel):
             "conv1x1_init": self.conv1x1_init,
             "prior_scale_activation": self.prior_scale_activation,
             "num_components": self.num_components,
+            "network": self.network,
+            "num_hidden_layers": self.num_hidden_layers,
         }

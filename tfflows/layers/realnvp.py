@@ -6,7 +6,7 @@ import tensorflow_probability as tfp
 
 from tfflows import bijectors
 from tfflows.layers.coupling import Coupling
-from tfflows.layers.flow import FlowModel
+from tfflows.layers.flow import FlowModel, as_conditional_shape
 
 __all__ = ["RealNVP"]
 
@@ -37,7 +37,7 @@ class RealNVP(FlowModel):
       num_hidden_layers: hidden layers per conditioner.
       scale_activation: "tanh" (default), "sigmoid", "exp" or "atan" (FrEIA's
         soft clamp at 2, GLF's reference code; see `bijectors.AffineCoupling`).
-      conditional_size: size of a conditional input vector, 0 if none.
+      conditional_shape: shape `(d,)` of one example's conditional input, or None.
       permutation_seed: seed of the fixed permutations.
       permute_every: "coupling" (Figure 1b) or "block" (the reference code's
         FrEIA layout).
@@ -62,7 +62,7 @@ class RealNVP(FlowModel):
         hidden_units=64,
         num_hidden_layers=2,
         scale_activation="tanh",
-        conditional_size=0,
+        conditional_shape=None,
         permutation_seed=0,
         permute_every="coupling",
         separate_networks=False,
@@ -78,7 +78,7 @@ class RealNVP(FlowModel):
         self.hidden_units = int(hidden_units)
         self.num_hidden_layers = int(num_hidden_layers)
         self.scale_activation = scale_activation
-        self.conditional_size = int(conditional_size)
+        self.conditional_shape = as_conditional_shape(conditional_shape)
         self.permutation_seed = int(permutation_seed)
         if permute_every not in PERMUTE_EVERY:
             raise ValueError(
@@ -105,7 +105,7 @@ class RealNVP(FlowModel):
                 num_hidden_layers=num_hidden_layers,
                 num_masked=half if i % 2 == 0 else -half,
                 scale_activation=scale_activation,
-                conditional_channels=conditional_size,
+                conditional_shape=self.conditional_shape,
                 separate_networks=self.separate_networks,
                 batch_norm=self.batch_norm,
                 affine_direction=affine_direction,
@@ -142,7 +142,7 @@ class RealNVP(FlowModel):
             "hidden_units": self.hidden_units,
             "num_hidden_layers": self.num_hidden_layers,
             "scale_activation": self.scale_activation,
-            "conditional_size": self.conditional_size,
+            "conditional_shape": self.conditional_shape,
             "permutation_seed": self.permutation_seed,
             "permute_every": self.permute_every,
             "separate_networks": self.separate_networks,

@@ -25,6 +25,12 @@ the bound a flow with `dequantization="variational"` reports and trains on (one 
 image), and `log (1/K) sum_k p(y_k) / q(u_k | x) - D n log 2` its importance-weighted
 bound with K samples (`GenerativeModel.log_prob(..., num_importance_samples=K)`).
 
+`g` is the data-to-latent direction of `self.flow` (`flow.inverse`): the direction
+a mixture-of-logistics coupling computes in closed form, so sampling `u` (every
+training step) needs no bisection, as in Flow++, whose dequantizer has the same
+couplings and networks as its flow (`coupling`, `network`). `log_prob` of a given
+`u` runs `flow.forward`.
+
 The couplings' last layers start at zero ("tanh" scale) and the 1x1 convolutions at
 rotations, so a new `q` is `sigmoid(N(0, I))`, whatever the image. With `base="logistic"`
 (`eps = logit(U)`, `U ~ U[0, 1)` drawn as uniform dequantization draws it), `g` the
@@ -80,6 +86,10 @@ class VariationalDequantization(keras.layers.Layer):
       context_channels: channels of the context `h(x)`.
       base: "normal" (Flow++) or "logistic" (with `g = id`, exactly uniform).
       seed: seed of the 1x1 convolutions' initial rotations.
+      coupling: `g`'s couplings, "affine" (tanh scale: a new `g` is the identity),
+        "additive" or "mixlogistic" (Flow++'s dequantizer).
+      network: `g`'s coupling networks, "conv" or "gated" (Flow++'s; see `MultiScaleFlow`).
+      num_hidden_layers: blocks of the "gated" networks.
     """
 
     def __init__(
@@ -91,6 +101,9 @@ class VariationalDequantization(keras.layers.Layer):
         context_channels=16,
         base="normal",
         seed=None,
+        coupling="affine",
+        network="conv",
+        num_hidden_layers=2,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -108,6 +121,8 @@ class VariationalDequantization(keras.layers.Layer):
                 f"{num_steps}, {hidden_units}, {context_channels}."
             )
         self.base, self.seed = base, seed
+        self.coupling, self.network = coupling, network
+        self.num_hidden_layers = int(num_hidden_layers)
         height, width, _ = self.image_shape
         conv = dict(kernel_size=3, padding="same", dtype=self.dtype_policy)
         self.context_in = keras.layers.Conv2D(self.hidden_units, activation="relu", **conv)
@@ -119,8 +134,10 @@ class VariationalDequantization(keras.layers.Layer):
             num_levels=1,
             num_steps=self.num_steps,
             hidden_units=self.hidden_units,
-            coupling="affine",
+            coupling=coupling,
             scale_activation="tanh",
+            network=network,
+            num_hidden_layers=self.num_hidden_layers,
             split=False,
             conditional_shape=(height, width, self.context_channels),
             seed=seed,
@@ -164,7 +181,7 @@ class VariationalDequantization(keras.layers.Layer):
 
     def noise_and_log_det(self, eps, images):
         """`u = sigmoid(g(eps; h(x)))` and `log|det du/deps|` per example."""
-        v, log_det = self.flow.forward_and_log_det(eps, self.context(images))
+        v, log_det = self.flow.inverse_and_log_det(eps, self.context(images))
         return tf.sigmoid(v), log_det + tf.reduce_sum(_log_sigmoid_derivative(v), _EVENT_AXES)
 
     def model_space(self, images, u):
@@ -175,7 +192,7 @@ class VariationalDequantization(keras.layers.Layer):
         """`log q(u | x)` of given noise `u` in `(0, 1)`, through the inverse of `g`."""
         u = tf.cast(u, self.variable_dtype)
         v = tf.math.log(u) - tf.math.log1p(-u)
-        eps, log_det = self.flow.inverse_and_log_det(v, self.context(images))
+        eps, log_det = self.flow.forward_and_log_det(v, self.context(images))
         log_sigmoid_det = tf.reduce_sum(_log_sigmoid_derivative(v), _EVENT_AXES)
         return self.base_log_prob(eps) + log_det - log_sigmoid_det
 
@@ -200,6 +217,9 @@ class VariationalDequantization(keras.layers.Layer):
             "context_channels": self.context_channels,
             "base": self.base,
             "seed": self.seed,
+            "coupling": self.coupling,
+            "network": self.network,
+            "num_hidden_layers": self.num_hidden_layers,
         }
 
 
@@ -212,8 +232,15 @@ def make_dequantizer(
     context_channels,
     seed=None,
     dtype=None,
+    coupling="affine",
+    network="conv",
+    num_hidden_layers=2,
 ):
-    """A flow model's dequantizer: None for "uniform", a `VariationalDequantization` otherwise."""
+    """A flow model's dequantizer: None for "uniform", a `VariationalDequantization` otherwise.
+
+    `coupling`, `network` and `num_hidden_layers` are the model's own (Flow++
+    builds its dequantizer from the same parts as its flow).
+    """
     if dequantization not in DEQUANTIZATIONS:
         raise ValueError(
             f"dequantization must be one of {DEQUANTIZATIONS}, got {dequantization!r}."
@@ -227,6 +254,9 @@ def make_dequantizer(
         hidden_units=hidden_units,
         context_channels=context_channels,
         seed=seed,
+        coupling=coupling,
+        network=network,
+        num_hidden_layers=num_hidden_layers,
         name="dequantizer",
         dtype=dtype,
     )

@@ -5,6 +5,7 @@ import math
 import keras
 import tensorflow as tf
 
+from tfflows._internals import NoSymbolicBuildFromData
 from tfflows.data.dequantization import example_seeds, per_example_noise, stream_seeds
 from tfflows.layers import UniformDequantization, make_dequantizer, standard_normal
 from tfflows.metrics.bounds import chunked_importance_weighted_bound
@@ -62,7 +63,7 @@ def _positive_int(value, name):
     return int(value)
 
 
-class GenerativeModel(keras.Model):
+class GenerativeModel(NoSymbolicBuildFromData, keras.Model):
     """Base of every model: one Keras workflow, one likelihood and sampling API.
 
     Inputs are uint8 images `[N, H, W, C]` (8-bit; other integer dtypes are
@@ -84,7 +85,8 @@ class GenerativeModel(keras.Model):
     Subclasses implement:
       - `per_example_terms(images, training=False, seed=None)`: a dict of
         per-example tensors `[N]`, one per name in `terms`, with at least
-        `"loss"` (what training minimises, averaged over the batch) and
+        `"loss"` (what training minimises, averaged over the batch: always
+        `loss_from_objective(objective)`, bits per dimension) and
         `"log_likelihood"` (nats of the discrete image: exact, or the model's
         bound); the others (KL, reconstruction, ...) are logged as metrics
         of the same name, with `bits_per_dim` of the log-likelihood.
@@ -130,13 +132,23 @@ class GenerativeModel(keras.Model):
         self._loss_and_grads_fn = None
 
     def _set_dequantization(
-        self, dequantization, steps, hidden_units, context_channels, seed, dtype=None
+        self,
+        dequantization,
+        steps,
+        hidden_units,
+        context_channels,
+        seed,
+        dtype=None,
+        coupling="affine",
+        network="conv",
+        blocks=2,
     ):
         """A flow model's `dequantization` argument and the sizes of its `q(u | x)`.
 
         "variational" builds the dequantizer (in `dtype`, the policy of the flow
-        it feeds; None: the model's) and makes `log_prob` Flow++'s bound
-        (section 3.1, eq. 12): `likelihood_kind` "elbo", with `IW_K` for K > 1.
+        it feeds; None: the model's), with the model's `coupling` kind and
+        coupling `network` (and its `blocks`), and makes `log_prob` Flow++'s
+        bound (section 3.1, eq. 12): `likelihood_kind` "elbo", with `IW_K` for K > 1.
         """
         dequantizer = make_dequantizer(
             dequantization,
@@ -147,6 +159,9 @@ class GenerativeModel(keras.Model):
             context_channels,
             seed=seed,
             dtype=self.dtype_policy if dtype is None else dtype,
+            coupling=coupling,
+            network=network,
+            num_hidden_layers=blocks,
         )
         self.dequantization = dequantization
         self.dequantization_steps = int(steps)
@@ -344,6 +359,24 @@ class GenerativeModel(keras.Model):
         """Per row: `log p(y, z) - log q(z | y)`, `z ~ q(z | y)` drawn from the row's seed."""
         raise NotImplementedError(f"{type(self).__name__} has no importance-weighted bound.")
 
+    def loss_from_objective(self, objective):
+        """Every model's `loss`: its objective in bits per dimension, `-objective / (D log 2)`.
+
+        `objective` is per example, in nats, and maximised by training: the
+        log-likelihood of the discrete image or its bound for most models, GLF's
+        `log p(z) - beta * reconstruction`, the VAE with a flow prior's continuous
+        ELBO. One unit for `loss` across models (bits per dimension), so logs and
+        learning rates compare; models whose papers set optimizer constants
+        (epsilon, L2) for a loss in nats per example convert them in
+        `make_optimizer` (`nats_per_loss_unit`).
+        """
+        return bits_per_dim(objective, self.num_dims)
+
+    @property
+    def nats_per_loss_unit(self):
+        """`D log 2`: a `loss` of 1 is this many nats per example."""
+        return self.num_dims * math.log(2.0)
+
     def bits_per_dim(self, images, seed=None):
         """Per-example bits/dim of uint8 images."""
         return bits_per_dim(self.log_prob(images, seed=seed), self.num_dims)
@@ -451,13 +484,6 @@ class GenerativeModel(keras.Model):
             replicas = tf.distribute.get_strategy().num_replicas_in_sync
             scaled = means["loss"] / tf.cast(replicas, means["loss"].dtype)
         return means, tape.gradient(scaled, self.optimized_variables())
-
-    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
-        # Keras would average a data batch over the replicas to build the model
-        # symbolically, and MultiWorkerMirroredStrategy has no uint8 collectives.
-        # Every weight exists from construction: only the optimizer is left.
-        with self.distribute_strategy.scope():
-            self._symbolic_build(data_batch=())
 
     def train_step(self, data):
         images = images_from_batch(data)

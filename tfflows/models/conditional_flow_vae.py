@@ -27,32 +27,10 @@ Special cases (the paper's two, proved numerically in `tests/test_fvae.py`):
 
 import tensorflow as tf
 
-from tfflows.bijectors import OnePassBijector
 from tfflows.models.base import GenerativeModel
 from tfflows.models.gaussian import standard_normal_log_prob
 
-__all__ = ["BoundBijector", "ConditionalFlowVAE", "conditional_flow_terms"]
-
-
-class BoundBijector(OnePassBijector):
-    """`bijector` with keyword arguments (e.g. `conditional_input=x`) fixed: `F_x` as a map of `u`.
-
-    Lets a conditional bijector sit inside a `tfb.Chain` without routing
-    `bijector_kwargs` by name. Only for shape-preserving bijectors.
-    """
-
-    def __init__(self, bijector, event_ndims, name="bound", **kwargs):
-        self._bijector, self._kwargs, self._ndims = bijector, kwargs, int(event_ndims)
-        with tf.name_scope(name) as name:
-            super().__init__(forward_min_event_ndims=self._ndims, parameters={}, name=name)
-
-    def _forward_and_log_det(self, x):
-        y = self._bijector.forward(x, **self._kwargs)
-        return y, self._bijector.forward_log_det_jacobian(x, self._ndims, **self._kwargs)
-
-    def _inverse_and_log_det(self, y):
-        x = self._bijector.inverse(y, **self._kwargs)
-        return x, self._bijector.inverse_log_det_jacobian(y, self._ndims, **self._kwargs)
+__all__ = ["ConditionalFlowVAE", "conditional_flow_terms"]
 
 
 def conditional_flow_terms(posterior, prior_log_prob, decoder_log_prob, u, event_ndims):
@@ -144,7 +122,7 @@ class ConditionalFlowVAE(GenerativeModel):
         terms = self.loss_terms(y, self._noise(tf.shape(y)[0], self.noise_seeds(images, seed)))
         log_likelihood = self.discrete_log_likelihood(-terms.pop("loss"))
         terms["log_likelihood"] = log_likelihood
-        terms["loss"] = -log_likelihood / (self.num_dims * tf.math.log(tf.cast(2.0, y.dtype)))
+        terms["loss"] = self.loss_from_objective(log_likelihood)
         terms.update(self.extra_terms(tf.shape(y)[0]))
         return {name: terms[name] for name in self.terms}
 

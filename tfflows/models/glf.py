@@ -5,6 +5,7 @@ import math
 import keras
 import tensorflow as tf
 
+from tfflows.metrics.likelihood import bits_per_dim
 from tfflows.models.gaussian import gaussian_log_prob
 from tfflows.models.latent_flow import SMALL_NETWORKS, LatentFlowAutoEncoder
 from tfflows.models.registry import register
@@ -48,32 +49,11 @@ class GLF(LatentFlowAutoEncoder):
     couplings with 3-layer conditioners, `nz = 20, k = 64` for grey images and
     `nz = 64, k = 256` for colour ones (section 4).
 
+    The auto-encoder's and the flow's arguments (`image_shape`, `latent_dim`,
+    `filters`, `flow_*`, `autoencoder_*`, `decoder_logit_scale`, `num_bits`) are
+    `LatentFlowAutoEncoder`'s, passed on as keyword arguments.
+
     Args:
-      image_shape: `(H, W, C)`, sides divisible by 4.
-      latent_dim: nz (None: 20 for C = 1, else 64).
-      filters: widths of the two stride-2 convolutions (Table 3: 64, 128).
-      hidden_units: width of the auto-encoder's fully connected layer (1024).
-      flow_blocks: coupling blocks of the latent flow (4).
-      flow_hidden_units: k, the couplings' width (None: 64 for C = 1, else 256).
-      flow_hidden_layers: hidden layers per coupling network (2, i.e. 3 layers).
-      flow_separate_networks: separate `s` and `t` networks per coupling (the authors' code).
-      flow_batch_norm: batch norm in the coupling networks (the authors' code).
-      flow_permute_every: "coupling" (Figure 1b) or "block" (the authors' FrEIA
-        layout: one permutation per block of two couplings).
-      flow_scale_activation: the couplings' log-scale `s = act(h)`: "tanh"
-        (default) or "atan" (FrEIA's soft clamp at 2, the authors' code).
-      flow_affine_direction: "inverse" computes section 3.1's coupling
-        `y_2 = z_2 exp(s(z_1)) + t(z_1)` from the latent z to the noise y, as
-        FrEIA does; "forward" (default) computes that form from noise to latent.
-      autoencoder_init_stddev: None for Keras' initialisers, or `s` for N(0, s^2)
-        auto-encoder kernels (the authors' code: 0.02).
-      decoder_logit_scale: images are sigmoid(scale * a) of the decoder's last
-        layer `a` (Table 3: 1; the authors' `0.5 tanh(a) + 0.5`: 2).
-      autoencoder_dtype: Keras dtype policy of the auto-encoder's hidden layers
-        (None: the global one). "mixed_bfloat16" runs its matmuls and convolutions
-        in bfloat16 (~1.5x faster steps on CPUs with AMX, e.g. Sapphire Rapids;
-        bf16 tensor cores on GPUs); weights, the latent, the logits, the flow and
-        the loss stay float32.
       beta: weight of the reconstruction loss, and the joint's decoder precision.
       stop_gradient: stop the NLL's gradient at the latent (GLF); False is regularized GLF.
       reconstruction_loss: "mse" (sum of squared errors), "bce" or "perceptual".
@@ -82,7 +62,6 @@ class GLF(LatentFlowAutoEncoder):
       flow_weight_decay: coupled L2 weight decay of the flow's Adam (B.1: 2e-5).
       flow_adam_betas: Adam's betas for the flow (the authors' code: 0.8, 0.9).
       flow_adam_epsilon: Adam's epsilon for the flow (the authors' code: 1e-6).
-      num_bits: bit depth the model sees.
     """
 
     likelihood_kind = "joint"
@@ -91,20 +70,6 @@ class GLF(LatentFlowAutoEncoder):
     def __init__(
         self,
         image_shape,
-        latent_dim=None,
-        filters=(64, 128),
-        hidden_units=1024,
-        flow_blocks=4,
-        flow_hidden_units=None,
-        flow_hidden_layers=2,
-        flow_separate_networks=True,
-        flow_batch_norm=True,
-        flow_permute_every="coupling",
-        flow_scale_activation="tanh",
-        flow_affine_direction="forward",
-        autoencoder_init_stddev=None,
-        decoder_logit_scale=1.0,
-        autoencoder_dtype=None,
         beta=1.0,
         stop_gradient=True,
         reconstruction_loss="mse",
@@ -112,28 +77,9 @@ class GLF(LatentFlowAutoEncoder):
         flow_weight_decay=2e-5,
         flow_adam_betas=(0.8, 0.9),
         flow_adam_epsilon=1e-6,
-        num_bits=8,
         **kwargs,
     ):
-        super().__init__(
-            image_shape,
-            latent_dim=latent_dim,
-            filters=filters,
-            hidden_units=hidden_units,
-            flow_blocks=flow_blocks,
-            flow_hidden_units=flow_hidden_units,
-            flow_hidden_layers=flow_hidden_layers,
-            flow_separate_networks=flow_separate_networks,
-            flow_batch_norm=flow_batch_norm,
-            flow_permute_every=flow_permute_every,
-            flow_scale_activation=flow_scale_activation,
-            flow_affine_direction=flow_affine_direction,
-            autoencoder_init_stddev=autoencoder_init_stddev,
-            decoder_logit_scale=decoder_logit_scale,
-            autoencoder_dtype=autoencoder_dtype,
-            num_bits=num_bits,
-            **kwargs,
-        )
+        super().__init__(image_shape, **kwargs)
         self.beta = float(beta)
         self.stop_gradient = bool(stop_gradient)
         if reconstruction_loss not in RECONSTRUCTION_LOSSES:
@@ -198,7 +144,7 @@ class GLF(LatentFlowAutoEncoder):
         )
         joint = self._joint_log_prob(y, logits, latent_log_prob)
         return {
-            "loss": self.beta * reconstruction - latent_log_prob,
+            "loss": self.loss_from_objective(latent_log_prob - self.beta * reconstruction),
             "log_likelihood": self.discrete_log_likelihood(joint),
             "reconstruction": reconstruction,
             "latent_nll": -latent_log_prob,
@@ -219,22 +165,29 @@ class GLF(LatentFlowAutoEncoder):
         log_prob = self.discrete_log_likelihood(joint)
         return {
             "log_prob": log_prob,
-            "bits_per_dim": -log_prob / (self.num_dims * math.log(2.0)),
+            "bits_per_dim": bits_per_dim(log_prob, self.num_dims),
             "latent_log_prob": latent_log_prob,
         }
 
     def make_optimizer(self, learning_rate, clipnorm=None, **kwargs):
         """Appendix B.1: Adam 1e-3 for both; the flow's with coupled L2 2e-5 (see `SplitAdam`).
 
-        `kwargs` go to the Keras optimizer (e.g. `use_ema=True`), as in the base class.
+        The paper's epsilons and L2 weight are for a loss in nats per example;
+        `loss` here is that loss in bits/dim (`loss_from_objective`), its
+        gradients smaller by `nats_per_loss_unit`, so they are divided by it
+        too: Adam then takes the same steps as on the nats loss (Adam's step is
+        invariant to the loss's scale when epsilon scales with it, and coupled
+        L2 adds to the gradient). `kwargs` go to the Keras optimizer (e.g.
+        `use_ema=True`), as in the base class.
         """
+        per_nat = 1.0 / self.nats_per_loss_unit
         optimizer = SplitAdam(
             learning_rate,
-            epsilon=1e-8,  # PyTorch's default, the authors' auto-encoder optimizer
+            epsilon=1e-8 * per_nat,  # PyTorch's default, the authors' auto-encoder optimizer
             group_beta_1=self.flow_adam_betas[0],
             group_beta_2=self.flow_adam_betas[1],
-            group_epsilon=self.flow_adam_epsilon,
-            group_l2=self.flow_weight_decay,
+            group_epsilon=self.flow_adam_epsilon * per_nat,
+            group_l2=self.flow_weight_decay * per_nat,
             clipnorm=clipnorm,
             **kwargs,
         )

@@ -51,6 +51,9 @@ class Glow(GenerativeModel):
       num_steps: K.
       hidden_units: width of the coupling networks.
       coupling: "affine", "additive" or "mixlogistic" (Flow++'s, 4 components).
+      coupling_network: the coupling networks: "conv" (Glow's 3x3-1x1-3x3) or "gated"
+        (Flow++'s gated convolutions and self-attention, `layers.GatedConditioner`).
+      coupling_blocks: blocks of the "gated" networks (Flow++: 10).
       scale_activation: scale of the affine couplings ("contracting": Glow's
         sigmoid, applied when sampling; see `bijectors.AffineCoupling`);
         "sigmoid" is Glow's code's orientation, which can overflow.
@@ -75,6 +78,8 @@ class Glow(GenerativeModel):
         num_steps=32,
         hidden_units=512,
         coupling="affine",
+        coupling_network="conv",
+        coupling_blocks=2,
         scale_activation="contracting",
         prior_scale_activation="capped_exp",
         num_bits=8,
@@ -86,19 +91,22 @@ class Glow(GenerativeModel):
         **kwargs,
     ):
         super().__init__(image_shape, num_bits=num_bits, **kwargs)
-        # q(u|x) computes in the flow's dtype: the global policy (`flow` is built without one).
+        # q(u|x) computes in the flow's dtype, the model's policy.
         self._set_dequantization(
             dequantization,
             dequantization_steps,
             dequantization_hidden_units,
             dequantization_context_channels,
             seed=None if seed is None else seed + 2,
-            dtype=keras.config.dtype_policy(),
+            coupling=coupling,
+            network=coupling_network,
+            blocks=coupling_blocks,
         )
         self.num_levels = default_num_levels(self.image_shape) if num_levels is None else num_levels
         self.num_steps = int(num_steps)
         self.hidden_units = int(hidden_units)
         self.coupling = coupling
+        self.coupling_network, self.coupling_blocks = coupling_network, int(coupling_blocks)
         self.scale_activation = scale_activation
         self.prior_scale_activation = prior_scale_activation
         self.seed = seed
@@ -111,19 +119,22 @@ class Glow(GenerativeModel):
             scale_activation=scale_activation,
             prior_scale_activation=prior_scale_activation,
             seed=seed,
+            network=coupling_network,
+            num_hidden_layers=self.coupling_blocks,
             name="flow",
+            dtype=self.dtype_policy,
         )
         self.built = True  # every weight exists now; nothing waits for an input shape
 
     def per_example_terms(self, images, training=False, seed=None):
         if self.dequantizer is None:
-            log_density = self.flow.log_prob(self.to_model_space(images, seed=seed))
+            log_density = self.flow.log_prob(self.model_space(images, seed=seed))
         else:  # one u ~ q(u|x) per image, from the seeds of sample 0 (IW_1 is this bound)
             seeds = self.noise_seeds(images, seed)
             log_density = self.importance_log_weights(self.check_images(images), seeds)
         log_likelihood = self.discrete_log_likelihood(log_density)
         return {
-            "loss": -log_likelihood / (self.num_dims * tf.math.log(2.0)),
+            "loss": self.loss_from_objective(log_likelihood),
             "log_likelihood": log_likelihood,
         }
 
@@ -136,11 +147,11 @@ class Glow(GenerativeModel):
 
     def sample(self, num_samples, temperature=1.0, seed=None):
         y = self.flow.sample(num_samples, temperature=temperature, seed=seed)
-        return self.dequantize.to_unit_interval(y)
+        return tf.cast(self.dequantize.to_unit_interval(y), tf.float32)
 
     def initialize(self, images):
         if self.dequantizer is None:
-            self.flow.initialize(self.to_model_space(images, seed=0))
+            self.flow.initialize(self.model_space(images, seed=0))
         else:  # on y from the new q(u|x), whose own actnorms stay at the identity
             self.flow.initialize(self.dequantizer(self.check_images(images), seed=0)[0])
 
@@ -151,6 +162,8 @@ class Glow(GenerativeModel):
             "num_steps": self.num_steps,
             "hidden_units": self.hidden_units,
             "coupling": self.coupling,
+            "coupling_network": self.coupling_network,
+            "coupling_blocks": self.coupling_blocks,
             "scale_activation": self.scale_activation,
             "prior_scale_activation": self.prior_scale_activation,
             "seed": self.seed,

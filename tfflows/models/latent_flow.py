@@ -34,6 +34,11 @@ def interpolate(start, end, num_steps):
 class LatentFlowAutoEncoder(GenerativeModel):
     """Encoder `E`, decoder `G` (Table 3) and a dense RealNVP `f` (latent to noise, `F = f^-1`).
 
+    The base of GLF and the VAE with a flow prior, which add their own
+    arguments and pass these on; the encoder has `encoder_outputs_per_latent`
+    outputs per latent unit (a class attribute: 1 for a point, 2 for a
+    Gaussian's mean and log-scale).
+
     Args:
       image_shape: `(H, W, C)`, sides divisible by 4.
       latent_dim: nz (None: 20 for C = 1, else 64).
@@ -63,9 +68,10 @@ class LatentFlowAutoEncoder(GenerativeModel):
         in bfloat16 (~1.5x faster steps on CPUs with AMX, e.g. Sapphire Rapids;
         bf16 tensor cores on GPUs); weights, the latent, the logits, the flow and
         the loss stay float32.
-      encoder_outputs_per_latent: 1 (a point) or 2 (a Gaussian's mean and log-scale).
       num_bits: bit depth the model sees.
     """
+
+    encoder_outputs_per_latent = 1
 
     def __init__(
         self,
@@ -84,7 +90,6 @@ class LatentFlowAutoEncoder(GenerativeModel):
         autoencoder_init_stddev=None,
         decoder_logit_scale=1.0,
         autoencoder_dtype=None,
-        encoder_outputs_per_latent=1,
         num_bits=8,
         **kwargs,
     ):
@@ -113,7 +118,7 @@ class LatentFlowAutoEncoder(GenerativeModel):
             dtype=autoencoder_dtype,
         )
         self.encoder = infogan_encoder(
-            self.image_shape, encoder_outputs_per_latent * self.latent_dim, **networks
+            self.image_shape, self.encoder_outputs_per_latent * self.latent_dim, **networks
         )
         self.decoder_logit_scale = float(decoder_logit_scale)
         self.decoder = infogan_decoder(

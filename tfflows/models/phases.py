@@ -1,17 +1,40 @@
 """Models trained in two phases: the switch inside one `fit` and the checks they share.
 
 A two-phase model (`VAEFlowDecoder`, `TwoStageVAE`) has a `phase` attribute, a
-`set_phase(phase)` that drops its traced steps, and `optimized_variables()`
-narrowed to what the current phase trains; phase 2's variables are ones phase
-1 never updated. `training_callbacks(epochs)` returns a `PhaseSwitch` after a
-fraction of the epochs, so one `fit` (the trainer's) runs both phases.
+`set_phase(phase)` that drops its traced steps, `optimized_variables()`
+narrowed to what the current phase trains (phase 2's variables are ones phase
+1 never updated) and `phase1_fraction`, the share of training in phase 1.
+`training_callbacks(epochs)` returns a `PhaseSwitch` after that fraction of
+the epochs, so one `fit` (the trainer's) runs both phases; `start_phase2` is
+the switch itself, for callbacks that switch on another clock (a time budget).
 """
 
 import math
 
 import keras
 
-__all__ = ["PhaseSwitch", "check_fraction", "check_phase", "forget_traced_steps", "switch_epoch"]
+__all__ = [
+    "PhaseSwitch",
+    "check_fraction",
+    "check_phase",
+    "forget_traced_steps",
+    "start_phase2",
+    "switch_epoch",
+]
+
+
+def start_phase2(model, restart_optimizer=True):
+    """Switches `model` to phase 2 inside a `fit`, with a fresh Adam for phase 2's variables.
+
+    The optimizer's step count restarts at 0 (phase 2's variables have zero
+    Adam moments: with phase 1's count, bias correction would make their first
+    updates up to ~3x the learning rate), and the train function is remade
+    (Keras' `fit` calls `model.train_function` anew at every step).
+    """
+    model.set_phase(2)
+    if restart_optimizer and model.optimizer is not None:
+        model.optimizer.iterations.assign(0)
+    model.make_train_function(force=True)
 
 
 class PhaseSwitch(keras.callbacks.Callback):
@@ -31,10 +54,7 @@ class PhaseSwitch(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         if epoch >= self.start_epoch and self.model.phase != 2:
-            self.model.set_phase(2)
-            if epoch == self.start_epoch and self.model.optimizer is not None:
-                self.model.optimizer.iterations.assign(0)
-            self.model.make_train_function(force=True)
+            start_phase2(self.model, restart_optimizer=epoch == self.start_epoch)
 
 
 def check_phase(phase):

@@ -199,6 +199,11 @@ class TwoStageVAE(VAE):
             return stage2
         return [v for v in self.trainable_variables if all(v is not w for w in stage2)]
 
+    @property
+    def phase1_fraction(self):
+        """`stage1_fraction`, under the name every two-phase model has (`models.phases`)."""
+        return self.stage1_fraction
+
     def training_callbacks(self, epochs):
         """A `PhaseSwitch` after `ceil(stage1_fraction * epochs)` epochs (one `fit`, two phases)."""
         return [PhaseSwitch(switch_epoch(self.stage1_fraction, epochs))]
@@ -243,7 +248,7 @@ class TwoStageVAE(VAE):
         log_likelihood = self.discrete_log_likelihood(reconstruction - kl)
         ones = tf.ones_like(kl)
         return {
-            "loss": -log_likelihood / (self.num_dims * tf.math.log(tf.cast(2.0, kl.dtype))),
+            "loss": self.loss_from_objective(log_likelihood),
             "log_likelihood": log_likelihood,
             "kl": kl,
             "reconstruction": -reconstruction,

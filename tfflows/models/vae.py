@@ -149,7 +149,7 @@ class VAE(GenerativeModel):
         kl = kl_to_standard_normal(mean, log_scale)
         log_likelihood = self.discrete_log_likelihood(reconstruction - kl)
         return {
-            "loss": -log_likelihood / (self.num_dims * math.log(2.0)),
+            "loss": self.loss_from_objective(log_likelihood),
             "log_likelihood": log_likelihood,
             "kl": kl,
             "reconstruction": -reconstruction,
@@ -194,7 +194,9 @@ class VAE(GenerativeModel):
 
     def sample(self, num_samples, temperature=1.0, seed=None):
         shape = tf.stack([tf.cast(num_samples, tf.int32), self.latent_dim])
-        z = tf.cast(temperature, self.compute_dtype) * standard_normal(shape, seed)
+        z = tf.cast(temperature, self.compute_dtype) * standard_normal(
+            shape, seed, dtype=self.compute_dtype
+        )
         return self._decode(z)
 
     def get_config(self):

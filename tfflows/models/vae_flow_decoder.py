@@ -35,7 +35,9 @@ prior (the paper finds T = 0.5 best for FID); `T = 0` gives `f^-1(g_mu(z))`.
 
 Choices the paper leaves open or this library fixes, said here:
   - encoder and decoder are the `VAE` baseline's convolutional networks, not
-    Dai & Wipf's ResNet; the decoder has 2C outputs (mean, log-scale per pixel);
+    Dai & Wipf's ResNet; the decoder has 2C outputs (mean, log-scale per pixel),
+    or C with `decoder_variance="isotropic"` (one learned scale for every pixel:
+    the alternative section 3.1 finds worse, for measuring that claim);
   - the per-pixel log-scale is bounded below, softly (`m + softplus(s - m)`), by
     `m`, the log of the dequantization noise's standard deviation
     `2^-n / sqrt(12)`: finer scales describe the noise only, and the floor
@@ -102,6 +104,8 @@ class VAEFlowDecoder(GenerativeModel):
       glow_steps: K, steps of the Glow layer (the paper: 32).
       glow_hidden_units: width of the Glow layer's coupling networks (Glow: 512).
       glow_squeeze: squeeze around the Glow layer (None: only for 1-channel images).
+      decoder_variance: "diagonal" (a scale per pixel, the paper's section 3.1) or
+        "isotropic" (one learned scale for all pixels).
       phase: 1 (train the VAE and prior) or 2 (train the Glow layer on the fixed VAE).
       vae_fraction: fraction of the epochs in phase 1 (`training_callbacks`).
       num_bits: bit depth the model sees.
@@ -122,6 +126,7 @@ class VAEFlowDecoder(GenerativeModel):
         glow_steps=32,
         glow_hidden_units=512,
         glow_squeeze=None,
+        decoder_variance="diagonal",
         phase=1,
         vae_fraction=0.5,
         num_bits=8,
@@ -141,8 +146,19 @@ class VAEFlowDecoder(GenerativeModel):
         dtype = self.dtype_policy
         nets = dict(filters=self.filters, hidden_units=self.hidden_units, dtype=dtype)
         self.encoder = conv_encoder(self.image_shape, 2 * self.latent_dim, **nets)
-        decoder_shape = (*self.image_shape[:2], 2 * channels)  # mean and log-scale per pixel
+        if decoder_variance not in ("diagonal", "isotropic"):
+            raise ValueError(
+                f"decoder_variance must be 'diagonal' or 'isotropic', got {decoder_variance!r}."
+            )
+        self.decoder_variance = decoder_variance
+        outputs = 2 * channels if decoder_variance == "diagonal" else channels
+        decoder_shape = (*self.image_shape[:2], outputs)  # means (and log-scales) per pixel
         self.decoder = conv_decoder(decoder_shape, self.latent_dim, **nets)
+        self.decoder_raw_log_scale = None  # the isotropic decoder's raw log-scale
+        if decoder_variance == "isotropic":
+            self.decoder_raw_log_scale = self.add_weight(
+                shape=(), initializer="zeros", name="decoder_raw_log_scale"
+            )
         self.prior = RealNVP(
             self.latent_dim,
             num_blocks=self.prior_blocks,
@@ -184,12 +200,20 @@ class VAEFlowDecoder(GenerativeModel):
         self.phase = check_phase(phase)
         forget_traced_steps(self)
 
+    @property
+    def phase1_fraction(self):
+        """`vae_fraction`, under the name every two-phase model has (`models.phases`)."""
+        return self.vae_fraction
+
     def optimized_variables(self):
         """Phase 1: the encoder, decoder and prior; phase 2: the Glow layer."""
         if self.phase == 2:
             return self.glow.trainable_variables
-        return [*self.encoder.trainable_variables, *self.decoder.trainable_variables] + list(
-            self.prior.trainable_variables
+        scale = [] if self.decoder_raw_log_scale is None else [self.decoder_raw_log_scale]
+        return (
+            [*self.encoder.trainable_variables, *self.decoder.trainable_variables]
+            + list(self.prior.trainable_variables)
+            + scale
         )
 
     def training_callbacks(self, epochs):
@@ -204,7 +228,11 @@ class VAEFlowDecoder(GenerativeModel):
 
     def pixel_distribution(self, z):
         """`g_mu(z)` and `log g_sigma(z)`, the per-pixel Gaussian under the Glow layer."""
-        mean, raw = tf.split(self.decoder(z), 2, axis=-1)
+        if self.decoder_variance == "diagonal":
+            mean, raw = tf.split(self.decoder(z), 2, axis=-1)
+        else:
+            mean = self.decoder(z)
+            raw = tf.fill(tf.shape(mean), tf.cast(self.decoder_raw_log_scale, mean.dtype))
         mean = mean + tf.cast(self.decoder_offset, mean.dtype)
         # A soft floor: a hard one (tf.maximum) would leave pixels below it without gradient.
         floor = tf.constant(self.min_log_scale, raw.dtype)
@@ -226,6 +254,9 @@ class VAEFlowDecoder(GenerativeModel):
         mean = self.pixel_distribution(self.posterior(y)[0])[0]
         error = tf.cast(y - tf.cast(mean, y.dtype), tf.float32)
         log_rms = 0.5 * tf.math.log(tf.reduce_mean(tf.square(error)))
+        if self.decoder_variance == "isotropic":
+            self.decoder_raw_log_scale.assign(tf.cast(log_rms, self.decoder_raw_log_scale.dtype))
+            return
         output = self.decoder.layers[-1]
         channels = self.image_shape[-1]
         bias = tf.concat([output.bias[:channels], tf.fill([channels], log_rms)], axis=0)
@@ -259,7 +290,7 @@ class VAEFlowDecoder(GenerativeModel):
         log_weight, terms = self.log_weights(y, self.noise_seeds(images, seed))
         log_likelihood = self.discrete_log_likelihood(log_weight)
         terms["log_likelihood"] = log_likelihood
-        terms["loss"] = -log_likelihood / (self.num_dims * tf.math.log(tf.cast(2.0, y.dtype)))
+        terms["loss"] = self.loss_from_objective(log_likelihood)
         return {name: terms[name] for name in self.terms}
 
     def importance_log_weights(self, y, seeds=None):
@@ -282,12 +313,23 @@ class VAEFlowDecoder(GenerativeModel):
 
     def sample(self, num_samples, temperature=1.0, seed=None):
         """`z ~ p(z)`, `x = g_mu + T g_sigma eps`, images `f^-1(x)` in [0, 1]."""
+        return self.sample_pair(num_samples, temperature, seed)[1]
+
+    def sample_pair(self, num_samples, temperature=1.0, seed=None):
+        """Figure 4's pair from the same `z ~ p(z)`: the VAE's image and the model's sample.
+
+        Returns `(g_mu(z), f^-1(g_mu(z) + T g_sigma(z) eps))` as float32 images
+        in [0, 1]: what the underlying VAE shows for `z` (its decoder's mean)
+        and the same latent through the Glow layer (`sample`; in phase 1,
+        before the Glow layer trains, `g_mu + T g_sigma eps` itself).
+        """
         seed = None if seed is None else tf.cast(seed, tf.int64)
         z = self.prior.sample(num_samples, seed=seed)
         mean, log_scale = self.pixel_distribution(z)
         eps = standard_normal(tf.shape(mean), None if seed is None else seed + 1, mean.dtype)
         x = mean + tf.cast(temperature, mean.dtype) * tf.exp(log_scale) * eps
-        return self._to_images(x)
+        vae_image = tf.cast(self.dequantize.to_unit_interval(mean), tf.float32)
+        return vae_image, self._to_images(x)
 
     def get_config(self):
         return {
@@ -301,6 +343,7 @@ class VAEFlowDecoder(GenerativeModel):
             "glow_steps": self.glow_steps,
             "glow_hidden_units": self.glow_hidden_units,
             "glow_squeeze": self.glow_squeeze,
+            "decoder_variance": self.decoder_variance,
             "phase": self.phase,
             "vae_fraction": self.vae_fraction,
         }

@@ -124,7 +124,7 @@ class VectorVFlow(keras.Model):
                 hidden_units=self.posterior_hidden_units,
                 num_hidden_layers=self.num_hidden_layers,
                 scale_activation="tanh",  # a new q is N(0, I)
-                conditional_size=self.event_size,
+                conditional_shape=(self.event_size,),
                 seed=None if seed is None else seed + self.num_steps,  # not f's rotations
                 name="posterior_flow",
                 dtype=self.dtype_policy,

@@ -95,6 +95,9 @@ class VFlow(GenerativeModel):
       hidden_units: width of the joint flow's coupling networks.
       coupling: "affine", "additive" or "mixlogistic" (Flow++'s, 4 components), in
         both flows (q's samples, drawn in training, then run its bisection).
+      coupling_network: the coupling networks of both flows: "conv" (Glow's 3x3-1x1-3x3) or "gated"
+        (Flow++'s gated convolutions and self-attention, `layers.GatedConditioner`).
+      coupling_blocks: blocks of the "gated" networks (Flow++: 10).
       scale_activation: scale of the joint flow's affine couplings ("contracting":
         Glow's sigmoid, applied when sampling, as the `Glow` baseline).
       posterior_levels: levels of q's flow (None: 1, a squeeze and the steps, no split).
@@ -123,6 +126,8 @@ class VFlow(GenerativeModel):
         num_steps=32,
         hidden_units=512,
         coupling="affine",
+        coupling_network="conv",
+        coupling_blocks=2,
         scale_activation="contracting",
         posterior_levels=None,
         posterior_steps=4,
@@ -145,6 +150,9 @@ class VFlow(GenerativeModel):
             dequantization_hidden_units,
             dequantization_context_channels,
             seed=None if seed is None else seed + 2,
+            coupling=coupling,
+            network=coupling_network,
+            blocks=coupling_blocks,
         )
         height, width, channels = self.image_shape
         self.augmented_channels = (
@@ -155,6 +163,8 @@ class VFlow(GenerativeModel):
         self.num_levels = default_num_levels(self.image_shape) if num_levels is None else num_levels
         self.num_steps, self.hidden_units = int(num_steps), int(hidden_units)
         self.coupling, self.scale_activation = coupling, scale_activation
+        self.coupling_network, self.coupling_blocks = coupling_network, int(coupling_blocks)
+        networks = dict(network=coupling_network, num_hidden_layers=self.coupling_blocks)
         self.posterior_levels = 1 if posterior_levels is None else int(posterior_levels)
         self.posterior_steps = int(posterior_steps)
         self.posterior_hidden_units = int(posterior_hidden_units)
@@ -171,6 +181,7 @@ class VFlow(GenerativeModel):
             coupling=coupling,
             scale_activation=scale_activation,
             seed=seed,
+            **networks,
             name="flow",
             dtype=self.dtype_policy,
         )
@@ -187,6 +198,7 @@ class VFlow(GenerativeModel):
             conditional_shape=(height, width, self.context_channels),
             # Distinct rotations from the joint flow's when seeded.
             seed=None if seed is None else seed + 1,
+            **networks,
             name="posterior_flow",
             dtype=self.dtype_policy,
         )
@@ -195,7 +207,9 @@ class VFlow(GenerativeModel):
     # -- the bound -----------------------------------------------------------------------------
 
     def _noise(self, batch_size, seed):
-        return self.latent_noise(batch_size, self.augmented_shape, seed)
+        # In the variables' dtype, as all flow maths (see `layers.Flow`'s dtypes).
+        noise = self.latent_noise(batch_size, self.augmented_shape, seed)
+        return tf.cast(noise, self.variable_dtype)
 
     def posterior_sample(self, y, u):
         """`z = g(u; h(y))` and `log q(z | y) = log N(u) - log|det dg/du|`, per example."""
@@ -230,7 +244,7 @@ class VFlow(GenerativeModel):
             log_w, log_joint, log_q = self._bound_terms(inputs, self.noise_seeds(images, seed))
         log_likelihood = self.discrete_log_likelihood(log_w)
         return {
-            "loss": -log_likelihood / (self.num_dims * tf.math.log(tf.cast(2.0, log_w.dtype))),
+            "loss": self.loss_from_objective(log_likelihood),
             "log_likelihood": log_likelihood,
             "joint_nll": -log_joint,
             "posterior_log_prob": log_q,
@@ -271,6 +285,8 @@ class VFlow(GenerativeModel):
             "num_steps": self.num_steps,
             "hidden_units": self.hidden_units,
             "coupling": self.coupling,
+            "coupling_network": self.coupling_network,
+            "coupling_blocks": self.coupling_blocks,
             "scale_activation": self.scale_activation,
             "posterior_levels": self.posterior_levels,
             "posterior_steps": self.posterior_steps,

@@ -18,6 +18,8 @@ gradients, AMSGrad) falls back to Keras' own `update_step`.
 import keras
 import tensorflow as tf
 
+from tfflows._internals import adam_moments
+
 __all__ = ["FusedAdam", "fused_adam_update"]
 
 
@@ -70,11 +72,11 @@ class FusedAdam(keras.optimizers.Adam):
     def update_step(self, gradient, variable, learning_rate):
         if not self.can_fuse(gradient):
             return super().update_step(gradient, variable, learning_rate)
-        index = self._get_variable_index(variable)
+        m, v = adam_moments(self, variable)
         fused_adam_update(
             variable,
-            self._momentums[index],
-            self._velocities[index],
+            m,
+            v,
             gradient,
             learning_rate,
             self.beta_1,

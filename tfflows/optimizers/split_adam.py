@@ -15,6 +15,7 @@ schedule) is shared, as both of the authors' schedulers halve together.
 import keras
 from keras import ops
 
+from tfflows._internals import adam_moments
 from tfflows.optimizers.fused_adam import FusedAdam, fused_adam_update
 
 __all__ = ["SplitAdam"]
@@ -88,8 +89,7 @@ class SplitAdam(FusedAdam):
         step = ops.cast(self.iterations + 1, dtype)
         beta_1 = ops.convert_to_tensor(self.group_beta_1, dtype)
         beta_2 = ops.convert_to_tensor(self.group_beta_2, dtype)
-        m = self._momentums[self._get_variable_index(variable)]
-        v = self._velocities[self._get_variable_index(variable)]
+        m, v = adam_moments(self, variable)
         if self.can_fuse(gradient):
             # PyTorch's epsilon sits outside the bias correction of sqrt(v).
             epsilon = self.group_epsilon * ops.sqrt(1 - ops.power(beta_2, step))

@@ -45,7 +45,8 @@ class TrainConfig:
         validation (and `best.keras`).
       model_dir: checkpoints, metrics.csv, TensorBoard logs, samples, evaluation.
       export_dir: where the SavedModel goes ("" skips the export).
-      strategy: "default", "mirrored", "multi_worker" or "tpu"; tpu: the TPU's name.
+      strategy: "default", "mirrored", "multi_worker" or "tpu".
+      tpu: the TPU's name, for strategy "tpu".
       jit_compile: XLA-compile the loss and gradients.
       seed: seed of weights, shuffling and dequantization.
       backup_every_steps: also back up every N steps within an epoch (0: epoch ends only).

@@ -23,6 +23,7 @@ average, call that function yourself.
 
 import contextlib
 
+from tfflows._internals import moving_averages
 from tfflows.layers import batch_norms, recalibrate_batch_norm
 
 __all__ = ["averaging_options", "moving_average_weights"]
@@ -44,13 +45,8 @@ def _averages(model):
         )
     if not optimizer.built:
         raise ValueError("The optimizer has no moving averages before its first step.")
-    averages = optimizer._model_variables_moving_average
-    # Keras keeps the averages in the order of the variables the optimizer was
-    # built with; look each one up rather than trusting the model's order.
-    return [
-        (variable, averages[optimizer._get_variable_index(variable)])
-        for variable in model.trainable_variables
-    ]
+    variables = model.trainable_variables
+    return list(zip(variables, moving_averages(optimizer, variables)))
 
 
 @contextlib.contextmanager

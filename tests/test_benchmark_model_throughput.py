@@ -1,0 +1,31 @@
+"""Smoke test of benchmarks/model_throughput.py: a two-phase model's rates per phase."""
+
+import json
+
+import pytest
+
+from benchmarks import model_throughput
+
+
+def test_two_phase_model_reports_each_phase_and_the_schedules_rate(tmp_path):
+    output = tmp_path / "throughput.json"
+    rows = model_throughput.main(
+        [
+            "--models=vae_flow_decoder",
+            "--presets=small",
+            "--image_shape=8,8,1",
+            "--batch_size=8",
+            "--steps=2",
+            "--warmup=0",
+            "--serving_batch=4",
+            "--serving_calls=2",
+            f"--output={output}",
+        ]
+    )
+    (row,) = rows
+    r1, r2 = row["train_images_per_s_phase1"], row["train_images_per_s_phase2"]
+    f = row["phase1_fraction"]
+    assert r1 > 0 and r2 > 0 and f == 0.5
+    assert row["train_images_per_s"] == pytest.approx(1.0 / (f / r1 + (1 - f) / r2))
+    saved = json.loads(output.read_text())
+    assert saved["rows"][0]["model"] == "vae_flow_decoder" and "cpu" in saved["environment"]
