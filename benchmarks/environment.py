@@ -64,12 +64,13 @@ def describe(argv=None):
 
 
 def _redact(args):
+    """Directory flags' values, and every absolute path, as `/path/to/<last part>`."""
     out, redact_next = [], False
     for arg in args:
         name, equals, value = arg.partition("=")
-        if redact_next:
+        if redact_next or os.path.isabs(arg):
             out.append(_placeholder(arg))
-        elif equals and name.startswith("--") and name.endswith("dir"):
+        elif equals and name.startswith("--") and (name.endswith("dir") or os.path.isabs(value)):
             out.append(f"{name}={_placeholder(value)}")
         else:
             out.append(arg)

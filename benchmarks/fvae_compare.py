@@ -144,7 +144,8 @@ def parse_args(argv=None):
         "--reconstruction_fid",
         type=int,
         default=0,
-        help="also the FID of decode(encode(x)) of min(num_fid_samples, num_eval) images (1/0)",
+        help="also the FID of decode(encode(x)) of min(num_fid_samples, num_eval) images, for "
+        "models with a latent space (1/0)",
     )
     p.add_argument("--jit_compile", type=int, default=0, help="XLA loss and gradients (1/0)")
     p.add_argument("--seed", type=int, default=0)
@@ -287,7 +288,8 @@ def run_model(name, args, image_shape):
         if t and args.num_fid_samples
     }
     reconstructions = {}
-    if args.reconstruction_fid and args.num_fid_samples:
+    has_latent = getattr(model, "latent_shape", None) is not None  # flows reconstruct exactly
+    if args.reconstruction_fid and args.num_fid_samples and has_latent:
         reconstructions = reconstruction_fid(
             model,
             args.dataset,

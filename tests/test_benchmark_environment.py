@@ -12,11 +12,15 @@ def test_describe_records_versions_cpu_and_a_command_without_paths():
             "--model_dir",
             "/tmp/run7",
             "--output=a.json",
+            "--save=/home/me/runs/all.json",
+            "--weights",
+            "/home/me/w.h5",
         ]
     )
     assert record["command"] == (
         "python -m benchmarks.glow_sampling --data_dir=/path/to/mnist --steps=3 "
-        "--model_dir /path/to/run7 --output=a.json"
+        "--model_dir /path/to/run7 --output=a.json --save=/path/to/all.json "
+        "--weights /path/to/w.h5"
     )
     assert record["versions"]["tensorflow"] and record["versions"]["tfflows"]
     assert record["cpu"]["model"] and record["cpu"]["cores"] >= 1

@@ -131,3 +131,21 @@ def test_flow_decoder_vae_switches_phase_on_the_clock_and_draws_figure_4(
     assert row["temperature_of_pair"] == 0.5 and row["pair_grid"] == f"{name}_pair.png"
     with Image.open(tmp_path / row["pair_grid"]) as grid:
         assert grid.size[1] < grid.size[0]  # two rows of eight
+
+
+def test_reconstruction_fid_skips_a_flow(shared_data_dir, inception_weights, tmp_path):
+    """A flow reconstructs exactly: it gets no reconstruction FID, and the run completes."""
+    fvae_compare.main(
+        [
+            f"--data_dir={shared_data_dir / 'mnist'}",
+            "--models=glow",
+            "--minutes=0.001",
+            "--target_params=30000",
+            "--num_eval=8",
+            "--num_fid_samples=4",
+            "--reconstruction_fid=1",
+            f"--output={tmp_path / 'glow.json'}",
+        ]
+    )
+    row = json.loads((tmp_path / "glow.json").read_text())["results"][0]
+    assert math.isfinite(row["fid"]) and "reconstruction_fid" not in row
