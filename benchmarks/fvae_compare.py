@@ -61,6 +61,7 @@ import numpy as np  # noqa: E402
 from benchmarks.environment import describe  # noqa: E402
 from benchmarks.time_budget import TimeBudget, TimedPhaseSwitch  # noqa: E402
 from tfflows import data, models, visualization  # noqa: E402
+from tfflows.training import NonFiniteError, NonFiniteGuard  # noqa: E402
 from tfflows.training.evaluation import (  # noqa: E402
     evaluate,
     reconstruction_fid,
@@ -68,6 +69,7 @@ from tfflows.training.evaluation import (  # noqa: E402
 )
 
 _CHILD = "TFFLOWS_BENCHMARK_CHILD"  # set in the process `run_in_subprocess` starts
+EPOCH_STEPS = 200  # steps per Keras epoch inside the time budget
 WIDTHS = (8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256)
 
 
@@ -126,6 +128,12 @@ def parse_args(argv=None):
     p.add_argument("--target_params", type=int, default=400_000)
     p.add_argument("--batch_size", type=int, default=64)
     p.add_argument("--learning_rate", type=float, default=1e-3)
+    p.add_argument(
+        "--global_clipnorm",
+        type=float,
+        default=None,
+        help="clip each step's gradient to this global norm (Keras' global_clipnorm; None: off)",
+    )
     p.add_argument("--num_eval", type=int, default=2000, help="test images for bits/dim")
     p.add_argument(
         "--num_importance_samples",
@@ -231,27 +239,42 @@ def run_model(name, args, image_shape):
         drop_remainder=True,
     )
     model.initialize(next(iter(train)))
-    model.compile(model.make_optimizer(args.learning_rate), jit_compile=bool(args.jit_compile))
+    optimizer = model.make_optimizer(args.learning_rate, global_clipnorm=args.global_clipnorm)
+    model.compile(optimizer, jit_compile=bool(args.jit_compile))
     if args.weights_dir:
         # Evaluate saved weights; their training figures are those saved beside them.
         model.load_weights(os.path.join(args.weights_dir, f"{name}.weights.h5"))
         training = _read_json(os.path.join(args.weights_dir, f"{name}.training.json"))
     else:
         budget = TimeBudget(args.minutes * 60.0)
-        callbacks = [budget]
+        # The guard first: a diverged model stops, and is reported as such, not evaluated.
+        callbacks = [NonFiniteGuard(), budget]
         if hasattr(model, "phase1_fraction"):  # two phases: the first share of the minutes
             callbacks.append(TimedPhaseSwitch(budget, model.phase1_fraction))
-        history = model.fit(
-            train.repeat(), epochs=1, steps_per_epoch=10**9, callbacks=callbacks, verbose=0
-        )
+        diverged = None
+        try:
+            # Short epochs: Keras' running means restart often, so the curve stays exact.
+            history = model.fit(
+                train.repeat(),
+                epochs=10**9,
+                steps_per_epoch=EPOCH_STEPS,
+                callbacks=callbacks,
+                verbose=0,
+            ).history
+        except NonFiniteError as error:
+            diverged, history = str(error), {"loss": [float("nan")]}
+        switch = callbacks[2] if len(callbacks) > 2 else None
         training = {
-            "phase2_start_step": callbacks[-1].switch_step if len(callbacks) > 1 else None,
+            "phase2_start_step": switch.switch_step if switch else None,
             "train_steps": budget.steps,
             "train_seconds": round(budget.elapsed, 1),
             "train_images_per_second": round(budget.steps * args.batch_size / budget.elapsed, 1),
-            "final_train_loss": float(history.history["loss"][-1]),
+            "final_train_loss": float(history["loss"][-1]),
             "curve": budget.curve,
+            "diverged": diverged,
         }
+        if diverged:
+            return _diverged_row(name, args, count, width, training)
     if args.save_dir:
         os.makedirs(args.save_dir, exist_ok=True)
         model.save_weights(os.path.join(args.save_dir, f"{name}.weights.h5"))
@@ -346,6 +369,20 @@ def run_model(name, args, image_shape):
     }
 
 
+def _diverged_row(name, args, count, width, training):
+    """The result of a model whose training went non-finite: what it did, nothing evaluated."""
+    print(f"{name} diverged: {training['diverged']}", flush=True)
+    return {
+        **training,
+        "model": name,
+        "variant": args.tag or None,
+        "eval_split": args.eval_split,
+        "parameters": int(count),
+        "width": width,
+        **dict.fromkeys(("bits_per_dim", "bits_per_dim_iw", "fid", "likelihood", "sample_grid")),
+    }
+
+
 def figure4_pair(model, name, args, common):
     """Figure 4 of the flow-decoder VAE: the VAE's images, and the same latents through Glow.
 
@@ -419,6 +456,9 @@ def main(argv=None):
                 {**settings(args), "result": rows[-1]},
             )
     for row in rows:
+        if row.get("diverged"):
+            print(f"{row['model']:5s} params={row['parameters']:,} diverged: {row['diverged']}")
+            continue
         print(
             f"{row['model']:5s} params={row['parameters']:,} bits/dim={row['bits_per_dim']:.3f} "
             f"({row['likelihood']}; IW {row['bits_per_dim_iw']}) FID={row['fid']} "
@@ -440,6 +480,7 @@ def settings(args):
         "minutes_per_model": args.minutes,
         "batch_size": args.batch_size,
         "learning_rate": args.learning_rate,
+        "global_clipnorm": args.global_clipnorm,
         "target_params": args.target_params,
         "seed": args.seed,
         "num_eval": args.num_eval,

@@ -69,8 +69,11 @@ class TimeBudget(keras.callbacks.Callback):
 
     Records a training curve: every `curve_seconds` of training, a point
     `{"minutes", "steps", <each logged metric>: its mean over the steps since
-    the previous point}` in `curve` (Keras logs running means over the epoch;
-    the interval's mean is recovered from two of them).
+    the previous point}` in `curve`. Keras logs running means over the epoch;
+    each step's value is recovered from two of them (`n m_n - (n - 1) m_(n-1)`)
+    and summed in float64 over the interval, across epoch boundaries. The
+    recovery loses digits late in a long epoch after a large spike (the float32
+    running mean absorbs it), so fit in short epochs (a few hundred steps).
 
     Saves the weights to `snapshot_path(minutes)` once each of `snapshot_minutes`
     has passed. With an optimizer's moving average (`use_ema`), what is saved
@@ -91,7 +94,9 @@ class TimeBudget(keras.callbacks.Callback):
         super().__init__()
         self.curve_seconds = curve_seconds
         self.curve = []
-        self._sums = {}  # metric -> (steps into the epoch, running mean * steps) at the last point
+        self._running = {}  # metric -> Keras' running mean at the previous step of the epoch
+        self._interval = {}  # metric -> sum of the step values since the last point
+        self._interval_steps = 0
         self.epoch_steps = 0
         self.recalibration = recalibration  # batches for the average's batch norms
         self.seconds = seconds
@@ -109,14 +114,16 @@ class TimeBudget(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch_start = time.perf_counter()
-        self.epoch_steps, self._sums = 0, {}
+        self.epoch_steps, self._running = 0, {}
 
     def on_train_batch_end(self, batch, logs=None):
         self.steps += 1
         self.epoch_steps += 1
+        if self.curve_seconds:
+            self._accumulate(logs or {})
         elapsed = time.perf_counter() - self.start
         if self.curve_seconds and elapsed >= (len(self.curve) + 1) * self.curve_seconds:
-            self._record_point(elapsed, logs or {})
+            self._record_point(elapsed)
         while self.pending and elapsed > 60.0 * self.pending[0]:
             minutes = self.pending.pop(0)
             path = self.snapshot_path(minutes)
@@ -139,14 +146,21 @@ class TimeBudget(keras.callbacks.Callback):
             with self.clock_paused():
                 self.model.save_weights(self.snapshot_path(None, "_without_ema"))
 
-    def _record_point(self, elapsed, logs):
-        point = {"minutes": round(elapsed / 60.0, 3), "steps": self.steps}
+    def _accumulate(self, logs):
+        n = self.epoch_steps
         for name, value in logs.items():
-            steps, total = self.epoch_steps, float(value) * self.epoch_steps
-            last_steps, last_total = self._sums.get(name, (0, 0.0))
-            point[name] = (total - last_total) / (steps - last_steps)
-            self._sums[name] = (steps, total)
+            mean = float(value)
+            step_value = n * mean - (n - 1) * self._running.get(name, 0.0)
+            self._interval[name] = self._interval.get(name, 0.0) + step_value
+            self._running[name] = mean
+        self._interval_steps += 1
+
+    def _record_point(self, elapsed):
+        point = {"minutes": round(elapsed / 60.0, 3), "steps": self.steps}
+        for name, total in self._interval.items():
+            point[name] = total / self._interval_steps
         self.curve.append(point)
+        self._interval, self._interval_steps = {}, 0
 
     @contextlib.contextmanager
     def clock_paused(self):

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from benchmarks import time_budget
 from benchmarks.time_budget import TimeBudget, TimedPhaseSwitch
 from tfflows import models
 from tfflows.data import digits_arrays
@@ -24,6 +25,27 @@ def test_the_curve_recovers_each_intervals_mean_from_kerass_running_means():
         # The running mean Keras logs is the mean of the intervals' means.
         assert np.mean(losses) == pytest.approx(history.history["loss"][epoch], rel=1e-5)
     assert budget.curve[0]["loss"] > budget.curve[-1]["loss"]  # training, not a running mean
+
+
+def test_a_curve_point_spans_epochs_and_survives_a_spike(monkeypatch):
+    now = [0.0]
+    monkeypatch.setattr(time_budget.time, "perf_counter", lambda: now[0])
+    budget = TimeBudget(None, curve_seconds=10.0)
+    budget.on_train_batch_begin(0)
+    # Step values 1, 2, 3 in epoch 1 and a spike of 1e9 then 10, 20 in epoch 2.
+    for epoch, values in enumerate([(1.0, 2.0, 3.0), (1e9, 10.0, 20.0)]):
+        budget.on_epoch_begin(epoch)
+        for step in range(len(values)):
+            now[0] += 1.0 if (epoch, step) != (1, 2) else 5.0  # the last step crosses 10 s
+            running = np.float32(np.mean(values[: step + 1]))  # Keras' float32 running mean
+            budget.on_train_batch_end(step, {"loss": running})
+    assert len(budget.curve) == 1 and budget.curve[0]["steps"] == 6
+    assert budget.curve[0]["loss"] == pytest.approx((6.0 + 1e9 + 30.0) / 6, rel=1e-6)
+    budget.on_epoch_begin(2)
+    for step in range(2):
+        now[0] += 6.0
+        budget.on_train_batch_end(step, {"loss": np.float32(np.mean((4.0, 6.0)[: step + 1]))})
+    assert budget.curve[1]["loss"] == 5.0  # the spike is in no later point
 
 
 @pytest.mark.parametrize("fraction, phase, switch_step", [(0.0, 2, 0), (1.0, 1, None)])

@@ -28,8 +28,8 @@ class MultiScaleFlow(FlowModel):
 
     Finite samples by construction. Sampling runs latent to data, and there
     no scale grows with the sample. The couplings' "contracting" scale (the
-    `Glow` model's) multiplies `x_b` by `sigmoid(h + 2)` floored at `e^-3`,
-    a factor in (0.05, 1], so `|y_b| <= |x_b| + |t|` whatever the network
+    `Glow` model's) multiplies `x_b` by `sigmoid(h + 2)` floored at `e^-1`,
+    a factor in (0.37, 1], so `|y_b| <= |x_b| + |t|` whatever the network
     outputs ("tanh" bounds the factor by `e`, additive couplings have none; a
     "mixlogistic" coupling's sampling direction returns a point between its
     components' quantiles `mu_i + exp(s_i) t`, `|t| <= e (|x_b| + |b|)`);

@@ -40,7 +40,7 @@ class Glow(GenerativeModel):
     affine coupling with Glow's `sigmoid(h + 2)` scale, LU 1x1 convolutions,
     learned prior at every split), with `L = 3` levels reduced to what the
     image sides allow (`default_num_levels`). One departure, for finite
-    samples: the coupling applies `sigmoid(h + 2)` (floored at `e^-3`) when
+    samples: the coupling applies `sigmoid(h + 2)` (floored at `e^-1`) when
     sampling, as `tfp.bijectors.Glow` does, where Glow's code divides by it,
     and the priors' scales are capped at `e^5` ("contracting" scale and
     priors: see `tfflows.layers.MultiScaleFlow`).
