@@ -149,3 +149,31 @@ def test_reconstruction_fid_skips_a_flow(shared_data_dir, inception_weights, tmp
     )
     row = json.loads((tmp_path / "glow.json").read_text())["results"][0]
     assert math.isfinite(row["fid"]) and "reconstruction_fid" not in row
+
+
+def test_a_diverging_model_is_recorded_as_diverged_and_not_evaluated(
+    shared_data_dir, tmp_path, monkeypatch
+):
+    class DivergesAtStep2(fvae_compare.NonFiniteGuard):
+        def on_train_batch_end(self, batch, logs=None):
+            if batch == 1:
+                raise fvae_compare.NonFiniteError("the loss became nan at epoch 1 step 2")
+
+    monkeypatch.setattr(fvae_compare, "NonFiniteGuard", DivergesAtStep2)
+    fvae_compare.main(
+        [
+            f"--data_dir={shared_data_dir / 'mnist'}",
+            "--models=glow",
+            "--minutes=1",
+            "--target_params=30000",
+            "--num_eval=8",
+            "--num_fid_samples=4",
+            f"--results_dir={tmp_path}",
+        ]
+    )
+    row = json.loads((tmp_path / "fvae_mnist_glow_1min.json").read_text())["result"]
+    assert row["diverged"] == "the loss became nan at epoch 1 step 2"
+    # Stopped at once (the guard runs first: the budget counts the steps before it).
+    assert row["train_steps"] == 1 and row["train_seconds"] < 60
+    assert row["fid"] is None and row["bits_per_dim"] is None and row["sample_grid"] is None
+    assert not (tmp_path / "fvae_mnist_glow_1min.png").exists()
