@@ -14,8 +14,9 @@ trained on the training images of `--dataset` (MNIST or Fashion-MNIST IDX
 files from `--data_dir`) for `--minutes` of wall-clock time from the first
 batch (`benchmarks.time_budget.TimeBudget`, checked after every step), with
 Adam, the same batch size and about `--target_params` parameters (each
-model's width is the candidate whose count is closest).
-Then, per model:
+model's width is the candidate whose count is closest). A model whose loss
+or weights go non-finite stops there (`NonFiniteGuard`) and is recorded as
+`diverged`, with its steps and curve, and not evaluated. Otherwise, per model:
 
   - bits/dim on the first `--num_eval` test images: exact (uniformly
     dequantized) for Glow, the ELBO for the VAE, f-VAE and VFlow
@@ -25,6 +26,7 @@ Then, per model:
     the test images, with the standard Inception (biased upwards for few samples:
     compare models at equal sample counts only);
   - images/s: training throughput over the budget, and sampling throughput;
+  - the training curve: each logged metric's mean over every minute;
   - FIDs at `--extra_temperatures`, and f-VAE's learned sigma1 and sigma2;
   - the flow-decoder VAE: the FID of its VAE's images `g_mu(z)` beside its
     own, and a PNG of the pair (`<name>_pair.png`, Figure 4).

@@ -282,6 +282,13 @@ def test_a_failed_export_leaves_the_previous_saved_model(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["saved_model"]
 
 
+def _ctrl_c_as_from_a_terminal():
+    # A child inherits an ignored SIGINT (pytest started in the background of a
+    # non-interactive shell ignores it), and Python then keeps ignoring Ctrl-C,
+    # as a background job should. These tests are about a foreground run.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_binary_exits_in_one_line_and_resumes(tmp_path):
     args = [
         sys.executable,
@@ -300,7 +307,13 @@ def test_ctrl_c_binary_exits_in_one_line_and_resumes(tmp_path):
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
     first = subprocess.Popen(
-        args, cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        args,
+        cwd=repo,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_ctrl_c_as_from_a_terminal,
     )
     metadata = tmp_path / "backup" / "training_metadata.json"
     deadline = time.time() + 300
@@ -336,6 +349,7 @@ def test_ctrl_c_while_tensorflow_loads_exits_in_one_line(tmp_path):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_ctrl_c_as_from_a_terminal,
     )
     time.sleep(0.5)  # importing TensorFlow takes seconds
     process.send_signal(signal.SIGINT)

@@ -40,8 +40,9 @@ class MultiScaleFlow(FlowModel):
     gain. Glow's own code divides by `sigmoid(h + 2)` when sampling (a
     factor that a network output of -90 makes infinite) and scales its priors
     by an unbounded `exp`: after 600 steps on 28x28 MNIST (the small preset)
-    that gave 82-712 non-finite images of 1,000 at T = 1 over three seeds,
-    and this flow none, at a lower test bits/dim (`benchmarks/glow_sampling.py`).
+    that gave 58-205 non-finite images of 1,000 at T = 1 over three seeds,
+    and this flow none, at a test bits/dim 0.7-0.9 lower
+    (`benchmarks/glow_sampling.py`).
 
     With `squeeze=False` and `num_levels=1` this is K steps at the input
     resolution, the flow-decoder VAE's pixel-space Glow layer (it needs at
