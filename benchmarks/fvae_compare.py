@@ -95,7 +95,12 @@ def _architecture(name, width):
     if name in ("vae", "two_stage_vae"):  # the same stage 1; stage 2 as wide as it
         extra = dict(stage2_hidden_units=width) if name == "two_stage_vae" else {}
         return dict(latent_dim=32, filters=(32, 64), hidden_units=width, **extra)
-    if name == "vae_flow_decoder":  # the VAE's networks, a RealNVP prior, an 8-step Glow layer
+    if name == "vae_flow_decoder":
+        # The VAE's networks and a RealNVP prior, `width` wide, under an 8-step Glow layer of
+        # fixed width 96: about a quarter of the Glow baseline's parameters, as the paper's
+        # one-level depth-32 layer is about a third of its Glow's. At the VAE's width (48)
+        # the layer was 7% of the model and, after 2 of 4 minutes, still left the VAE's
+        # noise in its samples (FID 151 against 69 for the VAE's means, validation).
         return dict(
             latent_dim=32,
             filters=(32, 64),
@@ -103,7 +108,7 @@ def _architecture(name, width):
             prior_blocks=4,
             prior_hidden_units=width,
             glow_steps=8,
-            glow_hidden_units=width,
+            glow_hidden_units=96,
         )
     raise ValueError(f"Unknown model {name!r}.")
 
