@@ -181,16 +181,21 @@ def parse_args(argv=None):
     p.add_argument("--output", default=None)
     p.add_argument("--results_dir", default=None, help="a JSON and a PNG per model here")
     args = p.parse_args(argv)
-    try:
-        config = json.loads(args.config)
-    except json.JSONDecodeError as error:
-        p.error(f"--config is not JSON: {error}")
-    if not isinstance(config, dict) or not all(isinstance(v, dict) for v in config.values()):
-        p.error("--config must map model names to dicts of constructor arguments")
-    args.overrides = config
+    args.overrides = model_overrides(p, args.config)
     # The command line a result records (`argv` given: as if run as a module).
     args.argv = None if argv is None else ["benchmarks/fvae_compare.py", *argv]
     return args
+
+
+def model_overrides(parser, text):
+    """`--config`'s JSON as {model name: {argument: value}}, else the parser's usage error."""
+    try:
+        config = json.loads(text)
+    except json.JSONDecodeError as error:
+        parser.error(f"--config is not JSON: {error}")
+    if not isinstance(config, dict) or not all(isinstance(v, dict) for v in config.values()):
+        parser.error("--config must map model names to dicts of constructor arguments")
+    return config
 
 
 def result_name(args, model):

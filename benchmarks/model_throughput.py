@@ -15,6 +15,11 @@ images: throughput does not depend on the pixel values):
 Usage:
   python -m benchmarks.model_throughput                       # glow, vae x small, default
   python -m benchmarks.model_throughput --models=vae --presets=small --xla
+  python -m benchmarks.model_throughput --models=vae_flow_decoder,glow --presets=default \
+      --image_shape=32,32,3 --config='{"glow": {"coupling": "additive"}}'
+
+`--config` changes constructor arguments per model on top of each preset (the
+flow-decoder paper's Table 4 times an additive Glow).
 """
 
 import argparse
@@ -31,6 +36,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from benchmarks.environment import describe  # noqa: E402
+from benchmarks.fvae_compare import model_overrides  # noqa: E402
 from tfflows import export, models  # noqa: E402
 
 
@@ -43,10 +49,18 @@ def parse_args(argv=None):
     p.add_argument("--steps", type=int, default=10, help="timed training steps")
     p.add_argument("--warmup", type=int, default=2, help="untimed steps after tracing")
     p.add_argument("--xla", action="store_true", help="XLA-compile loss and gradients")
+    p.add_argument(
+        "--config",
+        default="{}",
+        help='JSON of constructor arguments per model, e.g. \'{"glow": {"coupling": "additive"}}\'',
+    )
     p.add_argument("--serving_batch", type=int, default=64)
     p.add_argument("--serving_calls", type=int, default=20)
     p.add_argument("--output", default=None, help="write the results as JSON here")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    args.overrides = model_overrides(p, args.config)
+    args.argv = None if argv is None else ["benchmarks/model_throughput.py", *argv]
+    return args
 
 
 def training_throughput(model, images, args):
@@ -114,7 +128,7 @@ def main(argv=None):
     for name in args.models.split(","):
         for preset in args.presets.split(","):
             keras.utils.set_random_seed(0)
-            model = models.get(name, shape, preset=preset)
+            model = models.get(name, shape, preset=preset, **args.overrides.get(name, {}))
             model.initialize(images[: args.batch_size])
             phases = {}
             if hasattr(model, "phase1_fraction"):  # each phase alone, then the schedule's
@@ -149,7 +163,12 @@ def main(argv=None):
             )
     if args.output:
         with open(args.output, "w") as f:
-            json.dump({"args": vars(args), "rows": rows, "environment": describe()}, f, indent=2)
+            settings = {
+                k: v for k, v in vars(args).items() if k not in ("overrides", "argv", "output")
+            }
+            json.dump(
+                {"args": settings, "rows": rows, "environment": describe(args.argv)}, f, indent=2
+            )
     return rows
 
 

@@ -5,6 +5,7 @@ import json
 import pytest
 
 from benchmarks import model_throughput
+from tfflows import models
 
 
 def test_two_phase_model_reports_each_phase_and_the_schedules_rate(tmp_path):
@@ -19,6 +20,7 @@ def test_two_phase_model_reports_each_phase_and_the_schedules_rate(tmp_path):
             "--warmup=0",
             "--serving_batch=4",
             "--serving_calls=2",
+            '--config={"vae_flow_decoder": {"glow_steps": 1}}',
             f"--output={output}",
         ]
     )
@@ -27,5 +29,9 @@ def test_two_phase_model_reports_each_phase_and_the_schedules_rate(tmp_path):
     f = row["phase1_fraction"]
     assert r1 > 0 and r2 > 0 and f == 0.5
     assert row["train_images_per_s"] == pytest.approx(1.0 / (f / r1 + (1 - f) / r2))
+    # --config reached the model: the small preset with a one-step Glow layer.
+    one_step = models.get("vae_flow_decoder", (8, 8, 1), preset="small", glow_steps=1)
+    assert row["params"] == one_step.count_params()
     saved = json.loads(output.read_text())
+    assert "--config=" in saved["environment"]["command"] and "output" not in saved["args"]
     assert saved["rows"][0]["model"] == "vae_flow_decoder" and "cpu" in saved["environment"]

@@ -147,3 +147,27 @@ def test_split_adam_group_on_the_unfused_path_agrees_with_the_fused_one():
         results.append(variable.numpy())
     # AMSGrad only changes ungrouped variables: the group takes the unfused formula.
     np.testing.assert_allclose(results[0], results[1], rtol=1e-12)
+
+
+@pytest.mark.parametrize("amsgrad", [False, True], ids=["fused", "unfused"])
+def test_split_adam_group_learning_rate_scale_multiplies_the_groups_rate(amsgrad):
+    results = []
+    for learning_rate, scale in ((0.1, 0.25), (0.025, 1.0)):
+        optimizer = SplitAdam(learning_rate, amsgrad=amsgrad, group_learning_rate_scale=scale)
+        grouped, other = keras.Variable([0.5, -3.0]), keras.Variable([0.5, -3.0])
+        optimizer.set_group([grouped])
+        for gradient in ([-0.2, 0.4], [0.3, -2.0]):
+            optimizer.apply([tf.constant(gradient)] * 2, [grouped, other])
+        results.append((grouped.numpy(), other.numpy()))
+    (grouped, other), (grouped_ref, other_ref) = results
+    np.testing.assert_allclose(grouped, grouped_ref, rtol=1e-6)  # 0.1 x 0.25 = 0.025
+    assert not np.allclose(other, other_ref)  # the others keep their own rate
+    config = SplitAdam(0.1, group_learning_rate_scale=0.25).get_config()
+    assert SplitAdam.from_config(config).group_learning_rate_scale == 0.25
+
+
+@pytest.mark.parametrize("scale", [0.0, -1.0, float("nan"), float("inf")])
+def test_split_adam_rejects_a_non_positive_group_learning_rate_scale(scale):
+    with pytest.raises(ValueError, match="group_learning_rate_scale"):
+        SplitAdam(0.1, group_learning_rate_scale=scale)
+    assert SplitAdam(0.1, group_learning_rate_scale=0.5).group_learning_rate_scale == 0.5

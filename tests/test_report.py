@@ -154,6 +154,10 @@ def test_rules():
     assert claims.Lower()(numbers, [1.0, 2.0]).verdict == "holds"
     assert claims.Lower()(numbers, [2.0, 1.0]).verdict == "does not hold"
     assert claims.Higher()(numbers, [3.0, 1.5]).reason == "a 3.00 is above b 1.50 (2.00x)"
+    faster = claims.Higher(factor=3.5)(numbers, [3.0, 1.0])
+    assert faster.verdict == "does not hold"
+    assert faster.reason == "a 3.00 is not above 3.5 x b 1.00 (3.00x)"
+    assert claims.Higher(factor=3.5)(numbers, [4.0, 1.0]).verdict == "holds"
     assert claims.Close(0.1)(numbers, [8.61, 8.29]).verdict == "does not hold"
     assert claims.Close(0.1)(numbers, [8.25, 8.29]).verdict == "holds"
     assert claims.AtLeast()(numbers, [-3.5, -3.6]).reason == "a -3.50 is at least b -3.60"

@@ -162,6 +162,34 @@ def test_glow_phase_callback_switches_inside_one_fit(digits):
     assert np.all(glow_log_det[:2] == 0.0) and np.all(glow_log_det[2:] != 0.0)
 
 
+def test_the_glow_layer_trains_at_its_share_of_the_learning_rate(digits):
+    batch = tf.constant(digits[:32])
+    steps = []
+    for scale in (0.1, 1.0):
+        model = tiny(glow_learning_rate_scale=scale)
+        model.initialize(batch)
+        model.set_phase(2)
+        optimizer = model.make_optimizer(1e-2)
+        assert all(optimizer.in_group(v) for v in model.glow.trainable_variables)
+        assert not any(optimizer.in_group(v) for v in model.encoder.trainable_variables)
+        model.compile(optimizer)
+        before = weights(model.glow.trainable_variables)
+        model.train_on_batch(batch)
+        after = weights(model.glow.trainable_variables)
+        steps.append(max(np.abs(a - b).max() for a, b in zip(after, before)))
+    # Adam's first step moves each weight by about its learning rate.
+    np.testing.assert_allclose(steps, [1e-3, 1e-2], rtol=1e-3)
+
+
+@pytest.mark.parametrize("scale", [0, -0.1, float("nan"), "0.1", True])
+def test_a_bad_glow_learning_rate_scale_is_rejected_by_name(scale):
+    with pytest.raises(ValueError, match="glow_learning_rate_scale"):
+        tiny(glow_learning_rate_scale=scale)
+    model = tiny(glow_learning_rate_scale=0.5)
+    assert model.get_config()["glow_learning_rate_scale"] == 0.5
+    assert np.all(np.isfinite(model.sample(2, seed=1)))
+
+
 def test_sampling_temperature_acts_in_the_glow_layer(perturb):
     model = tiny(phase=2)
     perturb(model.glow.trainable_variables, 0.05, seed=1)

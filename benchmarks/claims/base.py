@@ -102,15 +102,18 @@ class Lower:
 
 @dataclasses.dataclass(frozen=True)
 class Higher:
-    """Holds when number `a` is above number `b` (indices into the claim's numbers)."""
+    """Holds when number `a` is above `factor` times number `b` (indices into the numbers)."""
 
     a: int = 0
     b: int = 1
     why: str = ""
+    factor: float = 1.0
 
     def __call__(self, numbers, values):
-        ok = values[self.a] > values[self.b]
+        ok = values[self.a] > self.factor * values[self.b]
         relation = "above" if ok else "not above"
+        if self.factor != 1.0:
+            relation += f" {self.factor:g} x"
         ratio = f" ({values[self.a] / values[self.b]:.2f}x)" if values[self.b] else ""
         reason = (
             f"{numbers[self.a].label} {values[self.a]:.{numbers[self.a].digits}f} is {relation} "

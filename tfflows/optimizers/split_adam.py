@@ -9,7 +9,9 @@ gradient before the moment estimates (unlike AdamW's decoupled decay). Keras
 has no per-variable optimizer groups, so this Adam gives the variables of
 `set_group(var_list)` their own hyper-parameters and that coupled L2, and
 everything else plain Adam. The learning rate (and so the trainer's halving
-schedule) is shared, as both of the authors' schedulers halve together.
+schedule) is shared, as both of the authors' schedulers halve together; the
+group may run at a fixed multiple of it (`group_learning_rate_scale`: the
+flow-decoder VAE's Glow layer trains at a tenth of the VAE's rate).
 """
 
 import keras
@@ -29,11 +31,11 @@ class SplitAdam(FusedAdam):
 
       g <- g + group_l2 * theta
       m <- b1 m + (1 - b1) g,  v <- b2 v + (1 - b2) g^2
-      theta <- theta - lr / (1 - b1^t) * m / (sqrt(v / (1 - b2^t)) + eps)
+      theta <- theta - s lr / (1 - b1^t) * m / (sqrt(v / (1 - b2^t)) + eps)
 
-    which is `FusedAdam`'s update with `eps sqrt(1 - b2^t)` for its
-    epsilon, and is computed so. Other variables follow `FusedAdam`
-    (`keras.optimizers.Adam`). The group is a list of
+    (`s = group_learning_rate_scale`), which is `FusedAdam`'s update with
+    `eps sqrt(1 - b2^t)` for its epsilon, and is computed so. Other variables
+    follow `FusedAdam` (`keras.optimizers.Adam`). The group is a list of
     variables, not part of the config: a deserialized optimizer (from a
     `.keras` file) treats every variable alike until `set_group` is called.
 
@@ -41,6 +43,8 @@ class SplitAdam(FusedAdam):
       learning_rate, beta_1, beta_2, epsilon: Adam's, for ungrouped variables.
       group_beta_1, group_beta_2, group_epsilon: Adam's, for the group.
       group_l2: coupled L2 weight decay of the group (PyTorch's `weight_decay`).
+      group_learning_rate_scale: the group's learning rate as a multiple of
+        `learning_rate` (of its current value, under a schedule too).
     """
 
     def __init__(
@@ -53,6 +57,7 @@ class SplitAdam(FusedAdam):
         group_beta_2=0.999,
         group_epsilon=1e-8,
         group_l2=0.0,
+        group_learning_rate_scale=1.0,
         name="split_adam",
         **kwargs,
     ):
@@ -68,6 +73,13 @@ class SplitAdam(FusedAdam):
         self.group_beta_2 = group_beta_2
         self.group_epsilon = group_epsilon
         self.group_l2 = group_l2
+        scale = float(group_learning_rate_scale)
+        if not 0.0 < scale < float("inf"):
+            raise ValueError(
+                f"group_learning_rate_scale must be a positive number, got "
+                f"{group_learning_rate_scale!r}."
+            )
+        self.group_learning_rate_scale = scale
         self._group_keys = set()
 
     def set_group(self, var_list):
@@ -83,6 +95,10 @@ class SplitAdam(FusedAdam):
             return super().update_step(gradient, variable, learning_rate)
         dtype = variable.dtype
         gradient = ops.cast(gradient, dtype)
+        if self.group_learning_rate_scale != 1.0:
+            learning_rate = ops.multiply(
+                ops.cast(learning_rate, dtype), self.group_learning_rate_scale
+            )
         if self.group_l2:
             l2 = ops.convert_to_tensor(self.group_l2, dtype)
             gradient = ops.add(gradient, ops.multiply(l2, variable))
@@ -115,4 +131,5 @@ class SplitAdam(FusedAdam):
             "group_beta_2": self.group_beta_2,
             "group_epsilon": self.group_epsilon,
             "group_l2": self.group_l2,
+            "group_learning_rate_scale": self.group_learning_rate_scale,
         }
