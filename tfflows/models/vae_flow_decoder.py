@@ -71,7 +71,7 @@ from tfflows.models.phases import (
 )
 from tfflows.models.registry import register
 from tfflows.models.vae import conv_decoder, conv_encoder
-from tfflows.optimizers import SplitAdam
+from tfflows.optimizers import SplitAdam, check_learning_rate_scale
 
 __all__ = ["GlowPhase", "VAEFlowDecoder"]
 
@@ -154,10 +154,9 @@ class VAEFlowDecoder(GenerativeModel):
         channels = self.image_shape[-1]
         self.glow_squeeze = channels < 2 if glow_squeeze is None else bool(glow_squeeze)
         self.vae_fraction = check_fraction(vae_fraction, "vae_fraction")
-        scale = glow_learning_rate_scale
-        if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not 0 < scale < 1e9:
-            raise ValueError(f"glow_learning_rate_scale must be a positive number, got {scale!r}.")
-        self.glow_learning_rate_scale = float(scale)
+        self.glow_learning_rate_scale = check_learning_rate_scale(
+            glow_learning_rate_scale, "glow_learning_rate_scale"
+        )
         dtype = self.dtype_policy
         nets = dict(filters=self.filters, hidden_units=self.hidden_units, dtype=dtype)
         self.encoder = conv_encoder(self.image_shape, 2 * self.latent_dim, **nets)

@@ -20,7 +20,19 @@ from keras import ops
 from tfflows._internals import adam_moments
 from tfflows.optimizers.fused_adam import FusedAdam, fused_adam_update
 
-__all__ = ["SplitAdam"]
+__all__ = ["SplitAdam", "check_learning_rate_scale"]
+
+
+def check_learning_rate_scale(value, name):
+    """`value` as a float in (0, 1e9), else a `ValueError` naming `name`.
+
+    A multiple of a learning rate: a bool, a string, NaN or a value of 1e9 or
+    more (infinity included) is a mistake, not a rate.
+    """
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < 1e9
+    if not ok:
+        raise ValueError(f"{name} must be a positive number, got {value!r}.")
+    return float(value)
 
 
 @keras.saving.register_keras_serializable(package="tfflows")
@@ -73,13 +85,9 @@ class SplitAdam(FusedAdam):
         self.group_beta_2 = group_beta_2
         self.group_epsilon = group_epsilon
         self.group_l2 = group_l2
-        scale = float(group_learning_rate_scale)
-        if not 0.0 < scale < float("inf"):
-            raise ValueError(
-                f"group_learning_rate_scale must be a positive number, got "
-                f"{group_learning_rate_scale!r}."
-            )
-        self.group_learning_rate_scale = scale
+        self.group_learning_rate_scale = check_learning_rate_scale(
+            group_learning_rate_scale, "group_learning_rate_scale"
+        )
         self._group_keys = set()
 
     def set_group(self, var_list):
