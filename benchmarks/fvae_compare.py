@@ -28,6 +28,9 @@ or weights go non-finite stops there (`NonFiniteGuard`) and is recorded as
   - images/s: training throughput over the budget, and sampling throughput;
   - the training curve: each logged metric's mean over every minute;
   - FIDs at `--extra_temperatures`, and f-VAE's learned sigma1 and sigma2;
+  - with `--select_temperatures=0,0.5,0.8,1`, the temperature is chosen by
+    FID on the validation split first (`tfflows.training.select_temperature`,
+    `temperature_selection` in the JSON) and every number above uses it;
   - the flow-decoder VAE: the FID of its VAE's images `g_mu(z)` beside its
     own, and a PNG of the pair (`<name>_pair.png`, Figure 4).
 
@@ -63,7 +66,12 @@ import numpy as np  # noqa: E402
 from benchmarks.environment import describe  # noqa: E402
 from benchmarks.time_budget import TimeBudget, TimedPhaseSwitch  # noqa: E402
 from tfflows import data, models, visualization  # noqa: E402
-from tfflows.training import NonFiniteError, NonFiniteGuard  # noqa: E402
+from tfflows.training import (  # noqa: E402
+    NonFiniteError,
+    NonFiniteGuard,
+    check_temperatures,
+    select_temperature,
+)
 from tfflows.training.evaluation import (  # noqa: E402
     evaluate,
     reconstruction_fid,
@@ -156,6 +164,19 @@ def parse_args(argv=None):
         help="comma-separated temperatures of further FIDs (the f-VAE paper samples at 0.8 too)",
     )
     p.add_argument(
+        "--select_temperatures",
+        default="",
+        help="comma-separated candidates scored by FID on the validation split after training; "
+        "the best replaces --temperature for every reported number",
+    )
+    p.add_argument(
+        "--selection_fid_samples",
+        type=int,
+        default=5000,
+        help="samples per candidate of --select_temperatures, against the first --num_eval "
+        "validation images (at most 5,000)",
+    )
+    p.add_argument(
         "--reconstruction_fid",
         type=int,
         default=0,
@@ -182,6 +203,14 @@ def parse_args(argv=None):
     p.add_argument("--results_dir", default=None, help="a JSON and a PNG per model here")
     args = p.parse_args(argv)
     args.overrides = model_overrides(p, args.config)
+    candidates = [t for t in args.select_temperatures.split(",") if t]
+    args.select_temperatures = ()
+    if candidates:
+        try:
+            values = [float(t) for t in candidates]
+            args.select_temperatures = check_temperatures(values, "--select_temperatures")
+        except ValueError as error:
+            p.error(f"--select_temperatures: {error}")
     # The command line a result records (`argv` given: as if run as a module).
     args.argv = None if argv is None else ["benchmarks/fvae_compare.py", *argv]
     return args
@@ -291,10 +320,6 @@ def run_model(name, args, image_shape):
         os.makedirs(args.save_dir, exist_ok=True)
         model.save_weights(os.path.join(args.save_dir, f"{name}.weights.h5"))
         write_json(os.path.join(args.save_dir, f"{name}.training.json"), training)
-    model.sample(100, args.temperature, seed=1)  # warm-up
-    start = time.perf_counter()
-    model.sample(100, args.temperature, seed=2)
-    sample_rate = 100 / (time.perf_counter() - start)
     common = dict(
         data_dir=args.data_dir,
         max_examples=args.num_eval,
@@ -302,6 +327,21 @@ def run_model(name, args, image_shape):
         fid_cache_dir=args.fid_cache_dir,
         verbose=False,
     )
+    selection = None
+    if args.select_temperatures and args.num_fid_samples:
+        selection = select_temperature(
+            model,
+            args.dataset,
+            args.select_temperatures,
+            num_samples=args.selection_fid_samples,
+            **common,  # against the first --num_eval validation images
+        )
+        # Every number below is at the temperature chosen on held-out training images.
+        args = argparse.Namespace(**{**vars(args), "temperature": selection["temperature"]})
+    model.sample(100, args.temperature, seed=1)  # warm-up
+    start = time.perf_counter()
+    model.sample(100, args.temperature, seed=2)
+    sample_rate = 100 / (time.perf_counter() - start)
     results = evaluate(
         model,
         args.dataset,
@@ -359,6 +399,8 @@ def run_model(name, args, image_shape):
         "eval_split": args.eval_split,
         "sample_grid": grid,
         "sample_grid_temperatures": temperatures,
+        "temperature": args.temperature,
+        "temperature_selection": selection,
         "fid_at_temperature": {t: r["fid"] for t, r in sweep.items()},
         "nonfinite_samples_at_temperature": {t: r["nonfinite_samples"] for t, r in sweep.items()},
         "model": name,

@@ -131,12 +131,14 @@ def main(argv=None):
             model = models.get(name, shape, preset=preset, **args.overrides.get(name, {}))
             model.initialize(images[: args.batch_size])
             phases = {}
-            if hasattr(model, "phase1_fraction"):  # each phase alone, then the schedule's
+            f = getattr(model, "phase1_fraction", None)
+            if f in (0.0, 1.0):  # one phase all along (a joint flow-decoder VAE: phase 2)
+                model.set_phase(1 if f else 2)
+            if f is not None and 0.0 < f < 1.0:  # each phase alone, then the schedule's
                 for phase in (1, 2):
                     model.set_phase(phase)
                     rate = training_throughput(model, images[: args.batch_size], args)
                     phases[f"train_images_per_s_phase{phase}"] = rate
-                f = model.phase1_fraction
                 phases["phase1_fraction"] = f
                 throughput = 1.0 / (
                     f / phases["train_images_per_s_phase1"]

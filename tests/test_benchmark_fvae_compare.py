@@ -133,6 +133,45 @@ def test_flow_decoder_vae_switches_phase_on_the_clock_and_draws_figure_4(
         assert grid.size[1] < grid.size[0]  # two rows of eight
 
 
+def test_joint_flow_decoder_vae_at_a_temperature_chosen_on_validation(
+    shared_data_dir, inception_weights, tmp_path
+):
+    fvae_compare.main(
+        [
+            f"--data_dir={shared_data_dir / 'mnist'}",
+            "--paper=vae_flow_decoder",
+            "--models=vae_flow_decoder",
+            '--config={"vae_flow_decoder": {"schedule": "joint"}}',
+            "--tag=joint",
+            "--minutes=0.001",
+            "--target_params=30000",
+            "--num_eval=20",
+            "--num_importance_samples=0",
+            "--num_fid_samples=8",
+            "--select_temperatures=0,1",
+            "--selection_fid_samples=8",
+            f"--output={tmp_path / 'cmp.json'}",
+        ]
+    )
+    row = json.loads((tmp_path / "cmp.json").read_text())["results"][0]
+    assert row["config"]["schedule"] == "joint" and row["phase2_start_step"] is None
+    selection = row["temperature_selection"]
+    fids = selection["fid_at_temperature"]
+    assert selection["split"] == "validation" and selection["num_fid_samples"] == 8
+    assert sorted(float(t) for t in fids) == [0.0, 1.0]
+    assert row["temperature"] == selection["temperature"] == row["temperature_of_pair"]
+    assert fids[str(row["temperature"])] == min(fids.values())
+    assert math.isfinite(row["fid"])
+
+
+@pytest.mark.parametrize("bad", ["0.5,-1", "x", "nan"])
+def test_bad_selection_temperatures_are_rejected_by_flag(capsys, bad):
+    with pytest.raises(SystemExit) as error:
+        fvae_compare.parse_args(["--data_dir=x", f"--select_temperatures={bad}"])
+    assert error.value.code == 2 and "--select_temperatures" in capsys.readouterr().err
+    assert fvae_compare.parse_args(["--data_dir=x"]).select_temperatures == ()
+
+
 def test_reconstruction_fid_skips_a_flow(shared_data_dir, inception_weights, tmp_path):
     """A flow reconstructs exactly: it gets no reconstruction FID, and the run completes."""
     fvae_compare.main(

@@ -35,3 +35,20 @@ def test_two_phase_model_reports_each_phase_and_the_schedules_rate(tmp_path):
     saved = json.loads(output.read_text())
     assert "--config=" in saved["environment"]["command"] and "output" not in saved["args"]
     assert saved["rows"][0]["model"] == "vae_flow_decoder" and "cpu" in saved["environment"]
+
+
+def test_a_joint_flow_decoder_vae_is_timed_in_its_one_phase(tmp_path):
+    (row,) = model_throughput.main(
+        [
+            "--models=vae_flow_decoder",
+            "--presets=small",
+            "--image_shape=8,8,1",
+            "--batch_size=8",
+            "--steps=2",
+            "--warmup=0",
+            "--serving_batch=4",
+            "--serving_calls=2",
+            '--config={"vae_flow_decoder": {"glow_steps": 1, "schedule": "joint"}}',
+        ]
+    )
+    assert row["train_images_per_s"] > 0 and "train_images_per_s_phase1" not in row

@@ -1,6 +1,7 @@
 """`tfflows.training.evaluate`: bits/dim, FID, the real-statistics cache and non-finite samples."""
 
 import math
+import re
 
 import keras
 import numpy as np
@@ -9,7 +10,13 @@ import tensorflow as tf
 
 from tfflows import data, metrics, models
 from tfflows.metrics import fid
-from tfflows.training import evaluate, reconstruction_fid, sample_fid
+from tfflows.training import (
+    evaluate,
+    reconstruction_fid,
+    sample_fid,
+    select_temperature,
+    temperature,
+)
 
 
 @pytest.fixture
@@ -132,3 +139,57 @@ def test_padded_evaluation_says_which_pixels_bits_per_dim_is_over():
     np.testing.assert_allclose(
         results["bits_per_dim_original_pixels"], results["bits_per_dim"] * 256 / 64, rtol=1e-6
     )
+
+
+class ImagesAtOneTemperature:
+    """Samples that are the validation images at T = 0.5 and grow noisier away from it."""
+
+    def __init__(self):
+        self.images = next(iter(data.load("digits", "validation", batch_size=40))).numpy() / 255.0
+
+    def sample(self, num_samples, temperature=1.0, seed=None):
+        noise = np.random.default_rng(seed).uniform(size=self.images[:num_samples].shape)
+        weight = abs(float(temperature) - 0.5)
+        return (1.0 - weight) * self.images[:num_samples] + weight * noise
+
+
+def test_select_temperature_chooses_on_validation(counted_features, tmp_path):
+    common = dict(max_examples=40, batch_size=40, fid_cache_dir=str(tmp_path), verbose=False)
+    choice = select_temperature(
+        ImagesAtOneTemperature(), "digits", [1.0, 0.0, 0.5, 0.8], num_samples=40, **common
+    )
+    assert choice["temperature"] == 0.5 and choice["split"] == "validation"
+    fids = choice["fid_at_temperature"]
+    assert list(fids) == [1.0, 0.0, 0.5, 0.8] and min(fids.values()) == fids[0.5]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["digits-validation-pad0-first40.npz"]
+
+
+def test_select_temperature_never_chooses_a_nonfinite_fid(monkeypatch):
+    scores = {0.5: float("nan"), 1.0: 7.0, 0.8: 3.0}
+    monkeypatch.setattr(
+        temperature, "sample_fid", lambda m, d, s, temperature, **k: {"fid": scores[temperature]}
+    )
+    assert select_temperature(None, "digits", [0.5, 1.0, 0.8])["temperature"] == 0.8
+    scores.update({1.0: float("inf"), 0.8: float("nan")})
+    with pytest.raises(ValueError, match="No temperature gave a finite FID"):
+        select_temperature(None, "digits", [0.5, 1.0, 0.8])
+
+
+@pytest.mark.parametrize(
+    "temperatures, culprit",
+    [
+        ([], "empty"),
+        ([0.5, -1.0], "-1.0"),
+        ([float("nan")], "nan"),
+        (["0.5"], "'0.5'"),
+        ([True], "True"),
+        ("0.5", "'0.5'"),
+        (None, "None"),
+    ],
+)
+def test_select_temperature_rejects_bad_candidates_by_name(vae, temperatures, culprit):
+    with pytest.raises(ValueError, match=f"temperatures.*{re.escape(culprit)}"):
+        select_temperature(vae, "digits", temperatures, num_samples=4, verbose=False)
+    with pytest.raises(ValueError, match="split='test'"):
+        select_temperature(vae, "digits", [1.0], split="test", num_samples=4, verbose=False)
+    assert np.all(np.isfinite(vae.sample(2, 0.5, seed=1)))  # the model still samples

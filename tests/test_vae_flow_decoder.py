@@ -181,6 +181,43 @@ def test_the_glow_layer_trains_at_its_share_of_the_learning_rate(digits):
     np.testing.assert_allclose(steps, [1e-3, 1e-2], rtol=1e-3)
 
 
+def test_joint_schedule_trains_every_weight_on_the_same_elbo(digits):
+    batch = tf.constant(digits[:32])
+    joint = tiny(schedule="joint")
+    assert joint.phase == 2 and joint.phase1_fraction == 0.0
+    assert joint.training_callbacks(10) == []
+    assert joint.get_config()["schedule"] == "joint"
+    joint.initialize(batch)
+    two_phases = tiny()
+    two_phases.set_weights(joint.get_weights())
+    two_phases.set_phase(2)
+    # The same bound; only what it trains differs (no stop-gradient on the VAE).
+    np.testing.assert_allclose(
+        joint.per_example_terms(batch, seed=3)["loss"],
+        two_phases.per_example_terms(batch, seed=3)["loss"],
+        rtol=1e-6,
+    )
+    joint.compile(joint.make_optimizer(1e-2))
+    parts = (joint.encoder, joint.decoder, joint.prior, joint.glow)
+    before = [weights(part.trainable_variables) for part in parts]
+    joint.train_on_batch(batch)
+    for part, old in zip(parts, before):
+        new = weights(part.trainable_variables)
+        assert not all(np.array_equal(a, b) for a, b in zip(old, new)), part.name
+    clone = models.VAEFlowDecoder.from_config(joint.get_config())
+    assert clone.schedule == "joint" and clone.phase == 2
+
+
+@pytest.mark.parametrize("schedule", ["jointly", "", None, 2])
+def test_a_bad_schedule_is_rejected_by_name(schedule):
+    with pytest.raises(ValueError, match="schedule"):
+        tiny(schedule=schedule)
+    joint = tiny(schedule="joint")
+    with pytest.raises(ValueError, match="joint.*phase 2 only"):
+        joint.set_phase(1)
+    assert joint.phase == 2 and np.all(np.isfinite(joint.sample(2, seed=1)))
+
+
 @pytest.mark.parametrize("scale", [0, -0.1, float("nan"), "0.1", True])
 def test_a_bad_glow_learning_rate_scale_is_rejected_by_name(scale):
     with pytest.raises(ValueError, match="glow_learning_rate_scale"):

@@ -4,6 +4,8 @@ r"""Evaluates a trained model: bits/dim (saying which bound) and FID on a split.
   python -m trainers.evaluate --model_dir=runs/vae --num_importance_samples=4096
   python -m trainers.evaluate --saved_model=runs/default/saved_model \
       --dataset=mnist --data_dir=/path/to/mnist --num_fid_samples=10000
+  python -m trainers.evaluate --model_dir=runs/glow --num_fid_samples=10000 \
+      --select_temperatures=0.5,0.7,0.8,1  # T chosen by FID on validation, reported on test
 """
 
 import json
@@ -24,6 +26,12 @@ flags.DEFINE_integer("batch_size", 100, "Images per batch.")
 flags.DEFINE_integer("max_examples", None, "Only the first N images of the split.")
 flags.DEFINE_integer("num_fid_samples", 0, "Generated images for FID (0: no FID).")
 flags.DEFINE_float("temperature", 1.0, "Sampling temperature for FID.")
+flags.DEFINE_list(
+    "select_temperatures",
+    [],
+    "Candidate temperatures scored by FID on the validation split (--num_fid_samples samples "
+    "each); the best replaces --temperature. Never chosen on --split.",
+)
 flags.DEFINE_integer("seed", 0, "Sampling seed.")
 flags.DEFINE_string("fid_cache_dir", None, "Cache of the real split's Inception statistics.")
 flags.DEFINE_string("output", None, "Write the results here as JSON.")
@@ -42,7 +50,17 @@ def main(argv):
     del argv
     if bool(FLAGS.model_dir) == bool(FLAGS.saved_model):
         raise app.UsageError("Pass exactly one of --model_dir and --saved_model.")
-    from tfflows.training import SavedModelClient, evaluate
+    from tfflows.training import SavedModelClient, check_temperatures, evaluate, select_temperature
+
+    candidates = ()
+    if FLAGS.select_temperatures:
+        try:
+            values = [float(t) for t in FLAGS.select_temperatures]
+            candidates = check_temperatures(values, "--select_temperatures")
+        except ValueError as error:
+            raise app.UsageError(f"--select_temperatures: {error}") from None
+        if not FLAGS.num_fid_samples:
+            raise app.UsageError("--select_temperatures needs --num_fid_samples > 0.")
 
     if FLAGS.saved_model:
         model = SavedModelClient(FLAGS.saved_model)
@@ -52,21 +70,32 @@ def main(argv):
         import tfflows.models  # noqa: F401  (registers the model classes for loading)
 
         model = keras.models.load_model(pathlib.Path(FLAGS.model_dir) / "best.keras")
-    results = evaluate(
-        model,
-        FLAGS.dataset,
-        FLAGS.split,
+    common = dict(
         data_dir=FLAGS.data_dir,
         pad_to=FLAGS.pad_to,
         batch_size=FLAGS.batch_size,
         max_examples=FLAGS.max_examples,
-        num_fid_samples=FLAGS.num_fid_samples,
-        temperature=FLAGS.temperature,
         seed=FLAGS.seed,
         fid_cache_dir=FLAGS.fid_cache_dir,
+    )
+    temperature, selection = FLAGS.temperature, None
+    if candidates:
+        selection = select_temperature(
+            model, FLAGS.dataset, candidates, num_samples=FLAGS.num_fid_samples, **common
+        )
+        temperature = selection["temperature"]
+    results = evaluate(
+        model,
+        FLAGS.dataset,
+        FLAGS.split,
+        num_fid_samples=FLAGS.num_fid_samples,
+        temperature=temperature,
         num_importance_samples=FLAGS.num_importance_samples,
         samples_per_chunk=FLAGS.samples_per_chunk,
+        **common,
     )
+    if selection:
+        results["temperature_selection"] = selection
     print(json.dumps(results, indent=2, sort_keys=True))
     if results.get("nonfinite_samples"):
         print(

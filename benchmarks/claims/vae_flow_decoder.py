@@ -212,7 +212,12 @@ CLAIMS = (
             "two phases."
         ),
         paper_number="-",
-        verdict=not_measured("FID of the two-phase schedule against one joint phase."),
+        verdict=not_measured(
+            "FID against the two-phase result above at equal minutes: its command (in its "
+            "JSON) with `--tag=joint "
+            '--config=\'{"vae_flow_decoder": {"schedule": "joint"}}\'` '
+            "(`VAEFlowDecoder(schedule='joint')`: every weight on the full ELBO from the start)."
+        ),
     ),
     Claim(
         id="vfd-flow-prior-vs-two-stage",

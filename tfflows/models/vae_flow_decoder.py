@@ -19,8 +19,11 @@ additive couplings, unit actnorms without data-dependent initialisation), so
 phase 2 starts from phase 1's density. `set_phase(2)` switches between fits;
 `training_callbacks(epochs)` switches inside one `fit` after a fraction
 `vae_fraction` of the epochs (the paper: 1,000 + 1,000, i.e. 0.5), which is how
-the trainer runs it. The Glow layer trains at `glow_learning_rate_scale`
-times the learning rate (a `SplitAdam` group; 0.1 by default): its density
+the trainer runs it. `schedule="joint"` trains everything in one phase on the
+full ELBO instead, the alternative the paper finds gives poorer images
+("Training"): the model is in phase 2 from the start, with no stop-gradient.
+The Glow layer trains at `glow_learning_rate_scale` times the learning rate
+(a `SplitAdam` group; 0.1 by default): its density
 `N(f(y); g_mu, g_sigma)` has per-pixel scales down to the dequantization
 noise's (~0.001 on MNIST's background), so an Adam step of 1e-3 in its 1x1
 convolutions moves pixels by a scale or more. On MNIST at Adam 1e-3 for
@@ -85,6 +88,8 @@ class GlowPhase(PhaseSwitch):
     """
 
 
+_SCHEDULES = ("two_phases", "joint")
+
 _SMALL = dict(
     latent_dim=16,
     filters=(16, 32),
@@ -116,6 +121,8 @@ class VAEFlowDecoder(GenerativeModel):
         "isotropic" (one learned scale for all pixels).
       phase: 1 (train the VAE and prior) or 2 (train the Glow layer on the fixed VAE).
       vae_fraction: fraction of the epochs in phase 1 (`training_callbacks`).
+      schedule: "two_phases" (the paper's) or "joint" (every weight on the full
+        ELBO in one phase; `phase` and `vae_fraction` then play no part).
       glow_learning_rate_scale: the Glow layer's learning rate as a multiple of
         the VAE's (`make_optimizer`; the paper trains both at 1e-4).
       num_bits: bit depth the model sees.
@@ -139,6 +146,7 @@ class VAEFlowDecoder(GenerativeModel):
         decoder_variance="diagonal",
         phase=1,
         vae_fraction=0.5,
+        schedule="two_phases",
         glow_learning_rate_scale=0.1,
         num_bits=8,
         **kwargs,
@@ -154,6 +162,9 @@ class VAEFlowDecoder(GenerativeModel):
         channels = self.image_shape[-1]
         self.glow_squeeze = channels < 2 if glow_squeeze is None else bool(glow_squeeze)
         self.vae_fraction = check_fraction(vae_fraction, "vae_fraction")
+        if schedule not in _SCHEDULES:
+            raise ValueError(f"schedule must be one of {_SCHEDULES}, got {schedule!r}.")
+        self.schedule = schedule
         self.glow_learning_rate_scale = check_learning_rate_scale(
             glow_learning_rate_scale, "glow_learning_rate_scale"
         )
@@ -199,7 +210,7 @@ class VAEFlowDecoder(GenerativeModel):
             shape=self.image_shape, initializer="zeros", name="decoder_offset"
         )
         self.phase = None
-        self.set_phase(phase)
+        self.set_phase(2 if schedule == "joint" else phase)
         self.built = True  # every weight exists now; nothing waits for an input shape
 
     # -- the two phases ------------------------------------------------------------------------
@@ -209,26 +220,31 @@ class VAEFlowDecoder(GenerativeModel):
 
         Traced steps depend on the phase, so they are dropped here (`fit`,
         `evaluate` and the XLA loss retrace; a callback switching inside `fit`
-        also remakes the train function, as `GlowPhase` does).
+        also remakes the train function, as `GlowPhase` does). A joint model
+        has phase 2 only.
         """
-        self.phase = check_phase(phase)
+        phase = check_phase(phase)
+        if self.schedule == "joint" and phase != 2:
+            raise ValueError(f"A schedule='joint' model has phase 2 only, got phase={phase!r}.")
+        self.phase = phase
         forget_traced_steps(self)
 
     @property
     def phase1_fraction(self):
-        """`vae_fraction`, under the name every two-phase model has (`models.phases`)."""
-        return self.vae_fraction
+        """`vae_fraction` (0 for a joint model), as every two-phase model has (`models.phases`)."""
+        return 0.0 if self.schedule == "joint" else self.vae_fraction
 
     def optimized_variables(self):
-        """Phase 1: the encoder, decoder and prior; phase 2: the Glow layer."""
-        if self.phase == 2:
-            return self.glow.trainable_variables
+        """Phase 1: the encoder, decoder and prior; phase 2: the Glow layer; joint: all."""
         scale = [] if self.decoder_raw_log_scale is None else [self.decoder_raw_log_scale]
-        return (
+        vae = (
             [*self.encoder.trainable_variables, *self.decoder.trainable_variables]
             + list(self.prior.trainable_variables)
             + scale
         )
+        if self.schedule == "joint":
+            return vae + list(self.glow.trainable_variables)
+        return self.glow.trainable_variables if self.phase == 2 else vae
 
     def make_optimizer(self, learning_rate, clipnorm=None, **kwargs):
         """Adam; the Glow layer's variables at `glow_learning_rate_scale` times its rate.
@@ -247,6 +263,8 @@ class VAEFlowDecoder(GenerativeModel):
 
     def training_callbacks(self, epochs):
         """`GlowPhase` after `ceil(vae_fraction * epochs)` epochs, for one `fit` of both phases."""
+        if self.schedule == "joint":
+            return []
         return [GlowPhase(switch_epoch(self.vae_fraction, epochs))]
 
     # -- the bound -----------------------------------------------------------------------------
@@ -297,14 +315,15 @@ class VAEFlowDecoder(GenerativeModel):
         z = reparameterized_sample(mean, log_scale, seed)
         kl = gaussian_log_prob(z, mean, log_scale, 1) - self.prior.log_prob(z)
         pixel_mean, pixel_log_scale = self.pixel_distribution(z)
-        if self.phase == 2:
+        if self.phase == 1:
+            x, glow_log_det = y, tf.zeros_like(kl)
+        else:
             x, glow_log_det = self.glow.inverse_and_log_det(y)
+        if self.phase == 2 and self.schedule == "two_phases":
             # Phase 2 trains the Glow layer on the fixed VAE ("Training").
             kl, pixel_mean, pixel_log_scale = (
                 tf.stop_gradient(t) for t in (kl, pixel_mean, pixel_log_scale)
             )
-        else:
-            x, glow_log_det = y, tf.zeros_like(kl)
         reconstruction = gaussian_log_prob(x, pixel_mean, pixel_log_scale, 3) + glow_log_det
         terms = {
             "reconstruction": -reconstruction,
@@ -375,5 +394,6 @@ class VAEFlowDecoder(GenerativeModel):
             "decoder_variance": self.decoder_variance,
             "phase": self.phase,
             "vae_fraction": self.vae_fraction,
+            "schedule": self.schedule,
             "glow_learning_rate_scale": self.glow_learning_rate_scale,
         }

@@ -42,6 +42,7 @@ from tfflows.training.faults import (
 )
 from tfflows.training.files import replace_directory, replace_file
 from tfflows.training.moving_average import averaging_options, moving_average_weights
+from tfflows.training.temperature import check_temperatures, select_temperature
 from tfflows.training.train import build_model, image_shape_of, train
 
 __all__ = [
@@ -65,6 +66,7 @@ __all__ = [
     "build_model",
     "check_config",
     "check_run",
+    "check_temperatures",
     "interruptible",
     "replace_directory",
     "replace_file",
@@ -77,6 +79,7 @@ __all__ = [
     "make_strategy",
     "moving_average_weights",
     "sample_fid",
+    "select_temperature",
     "step_halving",
     "train",
     "worker_id",
