@@ -53,7 +53,6 @@ The JSON result is printed as the last line and written to `--output`.
 
 import argparse
 import json
-import math
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -66,9 +65,15 @@ import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from benchmarks.environment import describe  # noqa: E402
-from benchmarks.glf_evaluation import PROTOCOLS, add_fid_arguments, evaluate, test_arrays  # noqa: E402
+from benchmarks.glf_evaluation import (  # noqa: E402
+    PROTOCOLS,
+    add_fid_arguments,
+    evaluate,
+    samples_uint8,
+    test_arrays,
+)
 from benchmarks.time_budget import BudgetHalving, TimeBudget  # noqa: E402
-from tfflows import data, models  # noqa: E402
+from tfflows import data, models, visualization  # noqa: E402
 from tfflows.layers import recalibrate_batch_norm  # noqa: E402
 from tfflows.metrics import feature_statistics  # noqa: E402
 from tfflows.training import averaging_options, step_halving  # noqa: E402
@@ -267,11 +272,24 @@ def train(model, args, output_dir):
         "lr_halvings_by_time": callbacks[-1].halvings if by_time else [],
         "epochs_started": len(budget.epoch_seconds),
         "steps": budget.steps,
-        "epochs_trained": round(budget.steps / math.ceil(60000 / args.batch_size), 2),
+        "epochs_trained": round(budget.steps / int(images.cardinality()), 2),
         "train_seconds": round(train_seconds, 1),
         "epoch_seconds": [round(s, 1) for s in budget.epoch_seconds],
         "final_train_metrics": {k: float(v[-1]) for k, v in history.items()},
+        # Each epoch's mean of every logged metric (Keras' history), for training curves
+        # against `epoch_seconds`' running sum.
+        "history": {k: [round(float(x), 6) for x in v] for k, v in history.items()},
     }
+
+
+def save_sample_grid(model, args, path):
+    """64 samples of the current weights at `--temperature`, drawn by the first protocol, as PNG."""
+    protocol = args.protocols.split(",")[0]
+    images = samples_uint8(
+        model, 64, args.temperature, protocol, batch_size=args.sample_batch_size, seed=args.seed
+    )
+    visualization.save_sample_grid(images, path, scale=2)
+    return {"sample_grid": os.path.basename(path), "sample_grid_protocol": protocol}
 
 
 def weight_file_names(value):
@@ -319,6 +337,9 @@ def main(argv=None):
     else:
         for run in [result, *result["snapshots"]]:
             run.update(evaluate_weights(run["weights"]))
+            if run is result and args.output:  # the final weights' samples, beside the JSON
+                grid = os.path.splitext(os.path.abspath(args.output))[0] + ".png"
+                result.update(save_sample_grid(model, args, grid))
             if run.get("weights_without_ema"):
                 run["without_ema"] = evaluate_weights(run["weights_without_ema"])
     result.update(

@@ -5,6 +5,7 @@ import json
 import keras
 import numpy as np
 import pytest
+from PIL import Image
 
 from benchmarks import glf_mnist
 from benchmarks.time_budget import BudgetHalving, TimeBudget
@@ -43,6 +44,12 @@ def test_train_then_reevaluate_the_saved_weights(shared_data_dir, inception_weig
     assert set(trained["fid_by_protocol"]) == {"standard", "reference"}
     assert trained["fid"] == trained["fid_by_protocol"]["standard"] > 0
     assert 0 < trained["test_reconstruction_mse_per_pixel"] < 0.5
+    # A training curve per epoch, and the final weights' samples beside the JSON.
+    assert len(trained["history"]["loss"]) == trained["epochs_started"] >= 1
+    assert trained["history"]["loss"][-1] == pytest.approx(trained["final_train_metrics"]["loss"])
+    assert trained["sample_grid"] == "train.png" and trained["sample_grid_protocol"] == "standard"
+    with Image.open(tmp_path / "train.png") as grid:
+        assert grid.size == (2 * (8 * 29 + 1),) * 2  # 8 x 8 images of 28 + 1 padding, scale 2
     written = json.loads((tmp_path / "train.json").read_text())
     assert written["weights"] == "glf_final.weights.h5" and written["seed"] == 0
     assert written["budget"] == {"epochs": 100, "minutes": 0.001}
