@@ -201,7 +201,11 @@ CLAIMS = (
             "significantly improves the full model's FID."
         ),
         paper_number="-",
-        verdict=not_measured("FID of the full model with a per-pixel against a scalar variance."),
+        verdict=not_measured(
+            "FID against the diagonal result above at equal minutes: its command (in its JSON) "
+            "with `--tag=isotropic "
+            '--config=\'{"vae_flow_decoder": {"decoder_variance": "isotropic"}}\'`.'
+        ),
     ),
     Claim(
         id="vfd-two-phases",
