@@ -1,9 +1,9 @@
 """What every result JSON records about the run: versions, CPU, command.
 
 Timings differ between machines of one kind (AVX2-only EPYCs, AVX-512 and
-AMX Xeons), so a result names the CPU model, its vector extensions and its
-cores next to the library and TensorFlow versions and the command that
-produced it.
+AMX Xeons), so a result names the CPU model, its vector extensions, its
+cores and how many of them the run could use (`taskset`) next to the
+library and TensorFlow versions and the command that produced it.
 """
 
 import os
@@ -34,6 +34,8 @@ def _cpu():
         "model": model,
         "vector_extensions": [flag for flag in _VECTOR_FLAGS if flag in flags],
         "cores": os.cpu_count(),
+        # A run pinned with `taskset` has fewer cores than the machine: say how many it had.
+        "cores_used": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
     }
 
 

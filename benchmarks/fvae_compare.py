@@ -372,7 +372,9 @@ def run_model(name, args, image_shape):
             num_images=min(args.num_fid_samples, args.num_eval),
             **{key: value for key, value in common.items() if key != "seed"},  # no sampling
         )
-    pair = figure4_pair(model, name, args, common) if hasattr(model, "sample_pair") else {}
+    pair = {}
+    if hasattr(model, "sample_pair"):
+        pair = figure4_pair(model, name, args, common, fid=results.get("fid"))
     learned_scales = {
         name: float(keras.ops.exp(getattr(model, f"log_{name}")))
         for name in ("sigma1", "sigma2")
@@ -437,15 +439,21 @@ def _diverged_row(name, args, count, width, training):
     }
 
 
-def figure4_pair(model, name, args, common):
+def figure4_pair(model, name, args, common, fid=None):
     """Figure 4 of the flow-decoder VAE: the VAE's images, and the same latents through Glow.
 
     A PNG (first row the VAE's decoder means `g_mu(z)`, second row the model's
     samples from the same `z`) and the FID of the VAE's images, beside the
     model's own `fid`: the Glow layer must lower it.
+
+    A model still in phase 1 sampled at T = 0 shows exactly the VAE's images
+    (`g_mu(z)`, no Glow layer, no noise): its own `fid` is reused rather than
+    scoring the same 10k images twice.
     """
     out = {"temperature_of_pair": args.temperature}
-    if args.num_fid_samples:
+    if args.num_fid_samples and model.phase == 1 and args.temperature == 0 and fid is not None:
+        out["fid_without_glow_layer"] = fid
+    elif args.num_fid_samples:
         vae_only = type("VAEOnly", (), {})()
         vae_only.sample = lambda n, t, seed=None: model.sample_pair(n, t, seed)[0]
         result = sample_fid(

@@ -230,10 +230,10 @@ def hardware(data):
     if isinstance(env, dict):
         cpu = env.get("cpu") or {}
         extensions = ", ".join(cpu.get("vector_extensions") or []) or "no AVX2"
-        machine = (
-            f"{cpu.get('model') or 'CPU model not recorded'} ({extensions}), "
-            f"{cpu.get('cores', 'not recorded')} cores"
-        )
+        cores = f"{cpu.get('cores', 'not recorded')} cores"
+        if cpu.get("cores_used") and cpu["cores_used"] != cpu.get("cores"):
+            cores = f"{cpu['cores_used']} of its {cores} (taskset)"
+        machine = f"{cpu.get('model') or 'CPU model not recorded'} ({extensions}), {cores}"
         versions = env.get("versions") or {}
         names = (
             ("tfflows", "tfflows"),

@@ -24,4 +24,5 @@ def test_describe_records_versions_cpu_and_a_command_without_paths():
     )
     assert record["versions"]["tensorflow"] and record["versions"]["tfflows"]
     assert record["cpu"]["model"] and record["cpu"]["cores"] >= 1
+    assert 1 <= record["cpu"]["cores_used"] <= record["cpu"]["cores"]
     assert isinstance(record["cpu"]["vector_extensions"], list)

@@ -216,3 +216,26 @@ def test_a_diverging_model_is_recorded_as_diverged_and_not_evaluated(
     assert row["train_steps"] == 1 and row["train_seconds"] < 30 * 60
     assert row["fid"] is None and row["bits_per_dim"] is None and row["sample_grid"] is None
     assert not (tmp_path / "fvae_mnist_glow_30min.png").exists()
+
+
+@pytest.mark.parametrize(
+    "phase, temperature, scored", [(1, 0.0, False), (1, 0.5, True), (2, 0.0, True)]
+)
+def test_figure4_scores_the_vaes_images_only_when_they_differ_from_the_samples(
+    monkeypatch, phase, temperature, scored
+):
+    # In phase 1 at T = 0 the samples are the VAE's decoder means: their FID is reused.
+    calls = []
+
+    def fake_fid(model, *args, **kwargs):
+        calls.append(kwargs["temperature"])
+        return {"fid": 42.0}
+
+    monkeypatch.setattr(fvae_compare, "sample_fid", fake_fid)
+    model = type("Stub", (), {"phase": phase})()
+    args = fvae_compare.parse_args(
+        ["--data_dir=unused", "--num_fid_samples=8", f"--temperature={temperature}"]
+    )
+    out = fvae_compare.figure4_pair(model, "vae_flow_decoder", args, {}, fid=7.0)
+    assert out["fid_without_glow_layer"] == (42.0 if scored else 7.0)
+    assert calls == ([temperature] if scored else [])

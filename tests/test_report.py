@@ -241,3 +241,15 @@ def test_a_figure_is_linked_from_the_results_and_must_exist(tmp_path):
     docs.mkdir()
     report.write_plots((figure,), results, str(docs))  # drawn by its benchmark, not here
     assert list(docs.iterdir()) == []
+
+
+def test_a_run_pinned_to_fewer_cores_says_how_many_it_used():
+    cpu = {"model": "EPYC", "vector_extensions": ["avx2"], "cores": 2}
+    environment = {"cpu": cpu, "versions": {}}
+    assert report.hardware({"environment": environment}).startswith("EPYC (avx2), 2 cores;")
+    cpu["cores_used"] = 2
+    assert report.hardware({"environment": environment}).startswith("EPYC (avx2), 2 cores;")
+    cpu["cores_used"] = 1
+    assert report.hardware({"environment": environment}).startswith(
+        "EPYC (avx2), 1 of its 2 cores (taskset);"
+    )
