@@ -183,6 +183,12 @@ def parse_args(argv=None):
         help="also the FID of decode(encode(x)) of min(num_fid_samples, num_eval) images, for "
         "models with a latent space (1/0)",
     )
+    p.add_argument(
+        "--figure4_fid",
+        type=int,
+        default=1,
+        help="flow-decoder VAE: also the FID of its VAE's images g_mu(z) (Figure 4) (1/0)",
+    )
     p.add_argument("--jit_compile", type=int, default=0, help="XLA loss and gradients (1/0)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(
@@ -453,7 +459,7 @@ def figure4_pair(model, name, args, common, fid=None):
     out = {"temperature_of_pair": args.temperature}
     if args.num_fid_samples and model.phase == 1 and args.temperature == 0 and fid is not None:
         out["fid_without_glow_layer"] = fid
-    elif args.num_fid_samples:
+    elif args.num_fid_samples and args.figure4_fid:
         vae_only = type("VAEOnly", (), {})()
         vae_only.sample = lambda n, t, seed=None: model.sample_pair(n, t, seed)[0]
         result = sample_fid(

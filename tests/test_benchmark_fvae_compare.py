@@ -219,12 +219,14 @@ def test_a_diverging_model_is_recorded_as_diverged_and_not_evaluated(
 
 
 @pytest.mark.parametrize(
-    "phase, temperature, scored", [(1, 0.0, False), (1, 0.5, True), (2, 0.0, True)]
+    "phase, temperature, flag, scored",
+    [(1, 0.0, 1, False), (1, 0.5, 1, True), (2, 0.0, 1, True), (2, 0.5, 0, None)],
 )
 def test_figure4_scores_the_vaes_images_only_when_they_differ_from_the_samples(
-    monkeypatch, phase, temperature, scored
+    monkeypatch, phase, temperature, flag, scored
 ):
-    # In phase 1 at T = 0 the samples are the VAE's decoder means: their FID is reused.
+    # In phase 1 at T = 0 the samples are the VAE's decoder means: their FID is reused;
+    # --figure4_fid=0 skips it.
     calls = []
 
     def fake_fid(model, *args, **kwargs):
@@ -235,7 +237,9 @@ def test_figure4_scores_the_vaes_images_only_when_they_differ_from_the_samples(
     model = type("Stub", (), {"phase": phase})()
     args = fvae_compare.parse_args(
         ["--data_dir=unused", "--num_fid_samples=8", f"--temperature={temperature}"]
+        + [f"--figure4_fid={flag}"]
     )
     out = fvae_compare.figure4_pair(model, "vae_flow_decoder", args, {}, fid=7.0)
-    assert out["fid_without_glow_layer"] == (42.0 if scored else 7.0)
+    expected = {True: 42.0, False: 7.0, None: None}[scored]
+    assert out.get("fid_without_glow_layer") == expected
     assert calls == ([temperature] if scored else [])
