@@ -66,10 +66,10 @@ import numpy as np  # noqa: E402
 from benchmarks.environment import describe  # noqa: E402
 from benchmarks.time_budget import TimeBudget, TimedPhaseSwitch  # noqa: E402
 from tfflows import data, models, visualization  # noqa: E402
+from tfflows.temperatures import parse_temperatures  # noqa: E402
 from tfflows.training import (  # noqa: E402
     NonFiniteError,
     NonFiniteGuard,
-    check_temperatures,
     select_temperature,
 )
 from tfflows.training.evaluation import (  # noqa: E402
@@ -209,14 +209,12 @@ def parse_args(argv=None):
     p.add_argument("--results_dir", default=None, help="a JSON and a PNG per model here")
     args = p.parse_args(argv)
     args.overrides = model_overrides(p, args.config)
-    candidates = [t for t in args.select_temperatures.split(",") if t]
-    args.select_temperatures = ()
-    if candidates:
+    for name in ("extra_temperatures", "select_temperatures"):  # "" or "0,0.5": a tuple
+        text = getattr(args, name)
         try:
-            values = [float(t) for t in candidates]
-            args.select_temperatures = check_temperatures(values, "--select_temperatures")
+            setattr(args, name, parse_temperatures(text, f"--{name}") if text.strip(" ,") else ())
         except ValueError as error:
-            p.error(f"--select_temperatures: {error}")
+            p.error(str(error))
     # The command line a result records (`argv` given: as if run as a module).
     args.argv = None if argv is None else ["benchmarks/fvae_compare.py", *argv]
     return args
@@ -357,16 +355,16 @@ def run_model(name, args, image_shape):
         **common,
     )
     sweep = {
-        t: sample_fid(
+        f"{t:g}": sample_fid(  # JSON keys as typed: "0", "0.8", "1"
             model,
             args.dataset,
             args.eval_split,
             num_samples=args.num_fid_samples,
-            temperature=float(t),
+            temperature=t,
             **common,
         )
-        for t in args.extra_temperatures.split(",")
-        if t and args.num_fid_samples
+        for t in args.extra_temperatures
+        if args.num_fid_samples
     }
     reconstructions = {}
     has_latent = getattr(model, "latent_shape", None) is not None  # flows reconstruct exactly
@@ -386,7 +384,7 @@ def run_model(name, args, image_shape):
         for name in ("sigma1", "sigma2")
         if hasattr(model, f"log_{name}")
     }
-    temperatures = [args.temperature] + [float(t) for t in args.extra_temperatures.split(",") if t]
+    temperatures = [args.temperature, *args.extra_temperatures]
     grid = None
     if args.results_dir:
         os.makedirs(args.results_dir, exist_ok=True)
@@ -484,6 +482,15 @@ def figure4_pair(model, name, args, common, fid=None):
     return out
 
 
+def child_flags(args):
+    """The command-line flags that parse back to `args` (temperature tuples as "0,0.5")."""
+    return [
+        f"--{key}={','.join(f'{t:g}' for t in value) if isinstance(value, tuple) else value}"
+        for key, value in vars(args).items()
+        if key not in ("models", "output", "isolate", "overrides", "argv") and value is not None
+    ]
+
+
 def run_in_subprocess(name, args):
     """`run_model(name)` in a fresh Python process: no state left over from the models before.
 
@@ -491,11 +498,7 @@ def run_in_subprocess(name, args):
     any variable" after 30 minutes of f-VAE and its evaluation (not reproduced in short
     runs); a process per model also gives each the same clean memory and caches.
     """
-    flags = [
-        f"--{key}={value}"
-        for key, value in vars(args).items()
-        if key not in ("models", "output", "isolate", "overrides", "argv") and value is not None
-    ]
+    flags = child_flags(args)
     with tempfile.TemporaryDirectory() as tmp:
         output = os.path.join(tmp, "row.json")
         command = [sys.executable, "-m", "benchmarks.fvae_compare", *flags]

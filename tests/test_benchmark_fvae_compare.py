@@ -243,3 +243,20 @@ def test_figure4_scores_the_vaes_images_only_when_they_differ_from_the_samples(
     expected = {True: 42.0, False: 7.0, None: None}[scored]
     assert out.get("fid_without_glow_layer") == expected
     assert calls == ([temperature] if scored else [])
+
+
+def test_a_child_process_gets_the_parents_settings():
+    # Each model runs in its own process (--isolate): its flags must parse back to the same args.
+    argv = ["--data_dir=x", "--extra_temperatures=0,0.8", "--select_temperatures=0.5,1"]
+    argv += ['--config={"fvae": {"latent_channels": 2}}', "--minutes=3", "--tag=t"]
+    args = fvae_compare.parse_args(argv)
+    assert args.extra_temperatures == (0.0, 0.8) and args.select_temperatures == (0.5, 1.0)
+    again = fvae_compare.parse_args(fvae_compare.child_flags(args))
+    assert {**vars(again), "argv": None} == {**vars(args), "argv": None}
+
+
+@pytest.mark.parametrize("flag", ["extra_temperatures", "select_temperatures"])
+def test_bad_temperature_flags_name_the_flag_and_the_culprit(capsys, flag):
+    with pytest.raises(SystemExit):
+        fvae_compare.parse_args(["--data_dir=x", f"--{flag}=0.5,x"])
+    assert f"--{flag} must be finite numbers >= 0, got 'x'" in capsys.readouterr().err

@@ -2,10 +2,11 @@
 
 Sub-packages, each importing only from the ones before it:
 `bijectors` (TFP maths) <- `layers` (Keras 3 layers owning weights) <-
-`models` <- `export` <- `training`; `data`, `metrics`, `optimizers` and
-`visualization` are leaves. They load on first use (`tfflows.models`, or `import tfflows.models`),
-so a program that needs one part, e.g. `tfflows.visualization` next to a
-SavedModel, imports neither Keras nor TFP.
+`models` <- `export` <- `training`; `data`, `metrics`, `optimizers`,
+`temperatures` and `visualization` are leaves. They load on first use
+(`tfflows.models`, or `import tfflows.models`), so a program that needs one
+part, e.g. `tfflows.visualization` next to a SavedModel, imports neither
+Keras nor TFP.
 """
 
 import importlib
@@ -20,6 +21,7 @@ _SUBMODULES = (
     "metrics",
     "models",
     "optimizers",
+    "temperatures",
     "training",
     "visualization",
 )

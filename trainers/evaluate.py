@@ -14,6 +14,8 @@ import sys
 
 from absl import app, flags
 
+from tfflows.temperatures import parse_temperatures, register_flag_validator
+
 FLAGS = flags.FLAGS
 
 flags.DEFINE_string("model_dir", None, "Run directory; evaluates its best.keras checkpoint.")
@@ -32,6 +34,7 @@ flags.DEFINE_list(
     "Candidate temperatures scored by FID on the validation split (--num_fid_samples samples "
     "each); the best replaces --temperature. Never chosen on --split.",
 )
+register_flag_validator("select_temperatures")
 flags.DEFINE_integer("seed", 0, "Sampling seed.")
 flags.DEFINE_string("fid_cache_dir", None, "Cache of the real split's Inception statistics.")
 flags.DEFINE_string("output", None, "Write the results here as JSON.")
@@ -50,15 +53,11 @@ def main(argv):
     del argv
     if bool(FLAGS.model_dir) == bool(FLAGS.saved_model):
         raise app.UsageError("Pass exactly one of --model_dir and --saved_model.")
-    from tfflows.training import SavedModelClient, check_temperatures, evaluate, select_temperature
+    from tfflows.training import SavedModelClient, evaluate, select_temperature
 
     candidates = ()
     if FLAGS.select_temperatures:
-        try:
-            values = [float(t) for t in FLAGS.select_temperatures]
-            candidates = check_temperatures(values, "--select_temperatures")
-        except ValueError as error:
-            raise app.UsageError(f"--select_temperatures: {error}") from None
+        candidates = parse_temperatures(FLAGS.select_temperatures, "--select_temperatures")
         if not FLAGS.num_fid_samples:
             raise app.UsageError("--select_temperatures needs --num_fid_samples > 0.")
 

@@ -14,6 +14,7 @@ import sys
 
 from absl import app, flags
 
+from tfflows.temperatures import parse_temperatures, register_flag_validator
 from trainers.quiet import import_tensorflow_quietly
 
 FLAGS = flags.FLAGS
@@ -33,17 +34,7 @@ flags.DEFINE_integer("seed", 0, "Sampling seed (the same seed gives the same ima
 flags.DEFINE_integer("scale", 4, "Pixel magnification in the PNG.")
 
 
-def _temperatures(values):
-    try:
-        temperatures = [float(value) for value in values]
-    except ValueError:
-        return False
-    return all(t >= 0 for t in temperatures)
-
-
-flags.register_validator(
-    "temperatures", _temperatures, "--temperatures must be numbers >= 0, e.g. 0,0.5,0.7,1"
-)
+register_flag_validator("temperatures")
 flags.register_validator(
     "num_samples", lambda n: n is None or n >= 1, "--num_samples must be at least 1"
 )
@@ -99,8 +90,9 @@ def main(argv):
     options = dict(scale=FLAGS.scale, value_range=(0.0, 1.0))
     if FLAGS.temperatures:
         num_samples = FLAGS.num_samples or 8
+        sweep = parse_temperatures(FLAGS.temperatures)  # validated when the flags were parsed
         visualization.save_temperature_sweep(
-            sample, FLAGS.temperatures, output, num_samples=num_samples, **options
+            sample, sweep, output, num_samples=num_samples, **options
         )
         count = num_samples * len(FLAGS.temperatures)
     else:

@@ -14,28 +14,10 @@ returns the best, for `evaluate` to report on the test split:
 
 import math
 
+from tfflows.temperatures import check_temperatures
 from tfflows.training.evaluation import sample_fid
 
-__all__ = ["check_temperatures", "select_temperature"]
-
-
-def check_temperatures(temperatures, name="temperatures"):
-    """`temperatures` as a tuple of finite floats >= 0, else a `ValueError` naming the culprit."""
-    if isinstance(temperatures, (str, bytes)) or not hasattr(temperatures, "__iter__"):
-        raise ValueError(f"{name} must be a list of numbers, got {temperatures!r}.")
-    checked = []
-    for value in temperatures:
-        try:
-            t = float(value)
-            ok = not isinstance(value, (bool, str, bytes)) and math.isfinite(t) and t >= 0.0
-        except (TypeError, ValueError):
-            ok = False
-        if not ok:
-            raise ValueError(f"{name} must be finite numbers >= 0, got {value!r}.")
-        checked.append(t)
-    if not checked:
-        raise ValueError(f"{name} is empty: give at least one temperature.")
-    return tuple(checked)
+__all__ = ["check_temperatures", "select_temperature"]  # the first re-exported
 
 
 def select_temperature(
