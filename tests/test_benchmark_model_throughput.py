@@ -7,22 +7,23 @@ import pytest
 from benchmarks import model_throughput
 from tfflows import models
 
+# The small flow-decoder VAE on 8x8 images, two timed steps: what every test times.
+TINY = [
+    "--models=vae_flow_decoder",
+    "--presets=small",
+    "--image_shape=8,8,1",
+    "--batch_size=8",
+    "--steps=2",
+    "--warmup=0",
+    "--serving_batch=4",
+    "--serving_calls=2",
+]
+
 
 def test_two_phase_model_reports_each_phase_and_the_schedules_rate(tmp_path):
     output = tmp_path / "throughput.json"
     rows = model_throughput.main(
-        [
-            "--models=vae_flow_decoder",
-            "--presets=small",
-            "--image_shape=8,8,1",
-            "--batch_size=8",
-            "--steps=2",
-            "--warmup=0",
-            "--serving_batch=4",
-            "--serving_calls=2",
-            '--config={"vae_flow_decoder": {"glow_steps": 1}}',
-            f"--output={output}",
-        ]
+        TINY + ['--config={"vae_flow_decoder": {"glow_steps": 1}}', f"--output={output}"]
     )
     (row,) = rows
     r1, r2 = row["train_images_per_s_phase1"], row["train_images_per_s_phase2"]
@@ -39,16 +40,6 @@ def test_two_phase_model_reports_each_phase_and_the_schedules_rate(tmp_path):
 
 def test_a_joint_flow_decoder_vae_is_timed_in_its_one_phase(tmp_path):
     (row,) = model_throughput.main(
-        [
-            "--models=vae_flow_decoder",
-            "--presets=small",
-            "--image_shape=8,8,1",
-            "--batch_size=8",
-            "--steps=2",
-            "--warmup=0",
-            "--serving_batch=4",
-            "--serving_calls=2",
-            '--config={"vae_flow_decoder": {"glow_steps": 1, "schedule": "joint"}}',
-        ]
+        TINY + ['--config={"vae_flow_decoder": {"glow_steps": 1, "schedule": "joint"}}']
     )
     assert row["train_images_per_s"] > 0 and "train_images_per_s_phase1" not in row

@@ -149,7 +149,9 @@ def test_evaluate_rejects_iw_where_there_is_none(images):
         evaluate(client, "digits", num_importance_samples=0, verbose=False)
 
 
-def test_evaluate_binary_writes_both_bounds(images, tmp_path):
+@pytest.fixture
+def evaluate_binary(tmp_path):
+    """A saved tiny VAE, and `run(*flags)` of `trainers.evaluate` on it writing `output`."""
     keras.utils.set_random_seed(0)
     model = models.get("vae", (8, 8, 1), latent_dim=2, filters=(4,), hidden_units=8)
     model.save(tmp_path / "best.keras")
@@ -160,38 +162,33 @@ def test_evaluate_binary_writes_both_bounds(images, tmp_path):
         "trainers.evaluate",
         f"--model_dir={tmp_path}",
         "--max_examples=4",
-        "--num_importance_samples=16",
-        "--samples_per_chunk=4",
         f"--output={output}",
     ]
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+
+    def run(*flags):
+        return subprocess.run(
+            command + list(flags), cwd=REPO, env=env, capture_output=True, text=True, timeout=300
+        )
+
+    return run, output
+
+
+def test_evaluate_binary_writes_both_bounds(images, evaluate_binary):
+    run, output = evaluate_binary
+    result = run("--num_importance_samples=16", "--samples_per_chunk=4")
     assert result.returncode == 0, result.stderr[-3000:]
     results = json.loads(output.read_text())
     assert results["iw_num_samples"] == 16 and np.isfinite(results["iw_bits_per_dim"])
     assert set(results["bounds"]) == {"bits_per_dim", "elbo_bits_per_dim", "iw_bits_per_dim"}
 
 
-def test_evaluate_binary_chooses_the_temperature_on_validation(inception_weights, tmp_path):
-    keras.utils.set_random_seed(0)
-    model = models.get("vae", (8, 8, 1), latent_dim=2, filters=(4,), hidden_units=8)
-    model.save(tmp_path / "best.keras")
-    output = tmp_path / "evaluation.json"
-    command = [
-        sys.executable,
-        "-m",
-        "trainers.evaluate",
-        f"--model_dir={tmp_path}",
-        "--max_examples=4",
-        "--num_fid_samples=4",
-        f"--output={output}",
-    ]
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    run = dict(cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
-    bad = subprocess.run(command + ["--select_temperatures=0.5,-1"], **run)
+def test_evaluate_binary_chooses_the_temperature_on_validation(inception_weights, evaluate_binary):
+    run, output = evaluate_binary
+    bad = run("--num_fid_samples=4", "--select_temperatures=0.5,-1")
     assert bad.returncode != 0 and "--select_temperatures" in bad.stderr and "-1" in bad.stderr
     assert not output.exists()
-    result = subprocess.run(command + ["--select_temperatures=0,1"], **run)
+    result = run("--num_fid_samples=4", "--select_temperatures=0,1")
     assert result.returncode == 0, result.stderr[-3000:]
     results = json.loads(output.read_text())
     selection = results["temperature_selection"]
