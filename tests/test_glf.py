@@ -271,10 +271,16 @@ def test_glf_optimizer_groups_exactly_the_flow():
 @pytest.mark.parametrize("name", ["glf", "vae_flow_prior"])
 def test_steps_match_the_papers_optimizer_on_the_loss_in_nats(name, digits):
     """`loss` is in bits/dim; `make_optimizer` rescales epsilon and L2 so Adam's steps are
-    those of the paper's constants on the loss in nats per example."""
+    those of the paper's constants on the loss in nats per example.
+
+    Both optimizers are fed the same gradients (ours in bits/dim, the paper's times
+    `nats_per_loss_unit`): recomputing them on each model would compare two trajectories of a
+    randomised flow, whose gradients drift apart by more than any tolerance within three steps.
+    """
     ours, reference = tiny(name), tiny(name)
     randomize_flow(ours)
     reference.set_weights(ours.get_weights())
+    ours_start = [v.numpy() for v in ours.trainable_variables]
     nats = ours.nats_per_loss_unit
     if name == "glf":
         papers = SplitAdam(
@@ -287,22 +293,19 @@ def test_steps_match_the_papers_optimizer_on_the_loss_in_nats(name, digits):
         ).set_group(reference.flow.trainable_variables)
     else:
         papers = keras.optimizers.Adam(1e-3, epsilon=1e-7)
-    optimizers = [(ours, ours.make_optimizer(1e-3), 1.0), (reference, papers, nats)]
-    signal = None  # elements whose gradient is more than rounding noise (biases before a
-    # batch norm have a zero gradient up to noise, which Adam scales up to full steps)
+    optimizer = ours.make_optimizer(1e-3)
     for step in range(3):
-        for model, optimizer, scale in optimizers:
-            with tf.GradientTape() as tape:
-                terms = model.per_example_terms(digits[:16], training=True, seed=step)
-                loss = tf.reduce_mean(terms["loss"]) * scale
-            variables = model.trainable_variables
-            gradients = tape.gradient(loss, variables)
-            if signal is None and model is reference:
-                signal = [np.abs(g.numpy()) > 1e-4 for g in gradients]
-            optimizer.apply(gradients, variables)
-    assert sum(int(m.sum()) for m in signal) > 1000
-    for a, b, mask in zip(ours.trainable_variables, reference.trainable_variables, signal):
-        np.testing.assert_allclose(a.numpy()[mask], b.numpy()[mask], rtol=1e-3, atol=1e-4)
+        with tf.GradientTape() as tape:
+            terms = ours.per_example_terms(digits[:16], training=True, seed=step)
+            loss = tf.reduce_mean(terms["loss"])
+        gradients = tape.gradient(loss, ours.trainable_variables)
+        optimizer.apply(gradients, ours.trainable_variables)
+        papers.apply([g * nats for g in gradients], reference.trainable_variables)
+    moved = 0
+    for a, b, start in zip(ours.trainable_variables, reference.trainable_variables, ours_start):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-7, err_msg=a.path)
+        moved += int(np.sum(np.abs(a.numpy() - start) > 1e-4))
+    assert moved > 1000
 
 
 def test_perceptual_reconstruction_with_an_untrained_extractor(digits):
