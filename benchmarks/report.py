@@ -233,6 +233,11 @@ def hardware(data):
         cores = f"{cpu.get('cores', 'not recorded')} cores"
         if cpu.get("cores_used") and cpu["cores_used"] != cpu.get("cores"):
             cores = f"{cpu['cores_used']} of its {cores} (taskset)"
+        # Saved weights evaluated later: the training's cores are those saved beside them.
+        result = data.get("result") if isinstance(data.get("result"), dict) else {}
+        trained = result.get("train_cores_used")
+        if trained and trained != (cpu.get("cores_used") or cpu.get("cores")):
+            cores = f"{cores}, trained on {trained} of them (taskset)"
         machine = f"{cpu.get('model') or 'CPU model not recorded'} ({extensions}), {cores}"
         versions = env.get("versions") or {}
         names = (

@@ -253,3 +253,10 @@ def test_a_run_pinned_to_fewer_cores_says_how_many_it_used():
     assert report.hardware({"environment": environment}).startswith(
         "EPYC (avx2), 1 of its 2 cores (taskset);"
     )
+    cpu["cores_used"] = 2  # saved weights of a pinned training, evaluated on both cores
+    pinned = {"environment": environment, "result": {"train_cores_used": 1}}
+    assert report.hardware(pinned).startswith(
+        "EPYC (avx2), 2 cores, trained on 1 of them (taskset);"
+    )
+    pinned["result"]["train_cores_used"] = 2
+    assert report.hardware(pinned).startswith("EPYC (avx2), 2 cores;")
