@@ -445,6 +445,16 @@ def _diverged_row(name, args, count, width, training):
     }
 
 
+class _DecoderMeans:
+    """A flow-decoder VAE's underlying VAE as `sample_fid` sees a model: its `g_mu(z)`."""
+
+    def __init__(self, model):
+        self.model = model
+
+    def sample(self, num_samples, temperature, seed=None):
+        return self.model.sample_pair(num_samples, temperature, seed)[0]
+
+
 def figure4_pair(model, name, args, common, fid=None):
     """Figure 4 of the flow-decoder VAE: the VAE's images, and the same latents through Glow.
 
@@ -460,10 +470,8 @@ def figure4_pair(model, name, args, common, fid=None):
     if args.num_fid_samples and model.phase == 1 and args.temperature == 0 and fid is not None:
         out["fid_without_glow_layer"] = fid
     elif args.num_fid_samples and args.figure4_fid:
-        vae_only = type("VAEOnly", (), {})()
-        vae_only.sample = lambda n, t, seed=None: model.sample_pair(n, t, seed)[0]
         result = sample_fid(
-            vae_only,
+            _DecoderMeans(model),
             args.dataset,
             args.eval_split,
             num_samples=args.num_fid_samples,
