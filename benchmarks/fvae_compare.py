@@ -314,8 +314,8 @@ def run_model(name, args, image_shape):
             "train_steps": budget.steps,
             "train_seconds": round(budget.elapsed, 1),
             "train_images_per_second": round(budget.steps * args.batch_size / budget.elapsed, 1),
-            # Saved with the weights: a later evaluation may run on other cores.
-            "train_cores_used": describe()["cpu"]["cores_used"],
+            # Saved with the weights: a later evaluation may run on another CPU or cores.
+            "train_cpu": describe()["cpu"],
             "final_train_loss": float(history["loss"][-1]),
             "curve": budget.curve,
             "diverged": diverged,

@@ -224,21 +224,26 @@ def _sample_grid(data):
     return result.get("sample_grid") if isinstance(result, dict) else None
 
 
+def _machine(cpu):
+    """'AMD EPYC (avx2), 1 of its 2 cores (taskset)' from a result's `cpu` record."""
+    extensions = ", ".join(cpu.get("vector_extensions") or []) or "no AVX2"
+    cores = f"{cpu.get('cores', 'not recorded')} cores"
+    if cpu.get("cores_used") and cpu["cores_used"] != cpu.get("cores"):
+        cores = f"{cpu['cores_used']} of its {cores} (taskset)"
+    return f"{cpu.get('model') or 'CPU model not recorded'} ({extensions}), {cores}"
+
+
 def hardware(data):
     """The machine a result file records, saying what it does not."""
     env = data.get("environment")
     if isinstance(env, dict):
         cpu = env.get("cpu") or {}
-        extensions = ", ".join(cpu.get("vector_extensions") or []) or "no AVX2"
-        cores = f"{cpu.get('cores', 'not recorded')} cores"
-        if cpu.get("cores_used") and cpu["cores_used"] != cpu.get("cores"):
-            cores = f"{cpu['cores_used']} of its {cores} (taskset)"
-        # Saved weights evaluated later: the training's cores are those saved beside them.
+        machine = _machine(cpu)
+        # Saved weights evaluated later: the training's CPU is the one saved beside them.
         result = data.get("result") if isinstance(data.get("result"), dict) else {}
-        trained = result.get("train_cores_used")
-        if trained and trained != (cpu.get("cores_used") or cpu.get("cores")):
-            cores = f"{cores}, trained on {trained} of them (taskset)"
-        machine = f"{cpu.get('model') or 'CPU model not recorded'} ({extensions}), {cores}"
+        trained = result.get("train_cpu")
+        if isinstance(trained, dict) and trained != cpu:
+            machine = f"trained on {_machine(trained)}, evaluated on {machine}"
         versions = env.get("versions") or {}
         names = (
             ("tfflows", "tfflows"),

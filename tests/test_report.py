@@ -254,9 +254,13 @@ def test_a_run_pinned_to_fewer_cores_says_how_many_it_used():
         "EPYC (avx2), 1 of its 2 cores (taskset);"
     )
     cpu["cores_used"] = 2  # saved weights of a pinned training, evaluated on both cores
-    pinned = {"environment": environment, "result": {"train_cores_used": 1}}
+    pinned = {"environment": environment, "result": {"train_cpu": {**cpu, "cores_used": 1}}}
     assert report.hardware(pinned).startswith(
-        "EPYC (avx2), 2 cores, trained on 1 of them (taskset);"
+        "trained on EPYC (avx2), 1 of its 2 cores (taskset), evaluated on EPYC (avx2), 2 cores;"
     )
-    pinned["result"]["train_cores_used"] = 2
+    pinned["result"]["train_cpu"] = {**cpu, "vector_extensions": ["avx2", "avx512f"]}
+    assert report.hardware(pinned).startswith(
+        "trained on EPYC (avx2, avx512f), 2 cores, evaluated on EPYC (avx2), 2 cores;"
+    )
+    pinned["result"]["train_cpu"] = dict(cpu)
     assert report.hardware(pinned).startswith("EPYC (avx2), 2 cores;")
