@@ -202,7 +202,8 @@ def parse_args(argv=None):
     p.add_argument(
         "--weights_dir",
         default=None,
-        help="evaluate NAME.weights.h5 saved there by --save_dir instead of training",
+        help="evaluate NAME.weights.h5 saved there by --save_dir instead of training (the "
+        "training's figures and CPU, `train_cpu`, are those saved beside it)",
     )
     p.add_argument("--isolate", type=int, default=1, help="one Python process per model (1/0)")
     p.add_argument("--output", default=None)
