@@ -17,6 +17,7 @@ them). No TensorFlow here: it runs in a second.
 
 import argparse
 import json
+import math
 import os
 import re
 import statistics
@@ -109,6 +110,8 @@ def std_of(number, results):
 
 def format_number(number, results):
     value = value_of(number, results)
+    if not math.isfinite(value):  # a run that diverged records NaN
+        return f"{number.label}: not finite (diverged)" if number.label else "not finite (diverged)"
     text = f"{value:,.{number.digits}f}" if abs(value) >= 1e4 else f"{value:.{number.digits}f}"
     if number.std:
         text += f" ± {std_of(number, results):.{number.digits}f}"

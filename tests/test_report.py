@@ -153,6 +153,10 @@ def test_rules():
     assert claims.AtMost(8.3)(numbers, [8.30, 8.39]).verdict == "does not hold"
     assert claims.Lower()(numbers, [1.0, 2.0]).verdict == "holds"
     assert claims.Lower()(numbers, [2.0, 1.0]).verdict == "does not hold"
+    diverged = claims.Lower()(numbers, [1.8, float("nan")])
+    assert diverged.verdict == "holds" and diverged.reason == "b is not finite (diverged)"
+    assert claims.Lower()(numbers, [float("nan"), 2.0]).verdict == "does not hold"
+    assert claims.Lower()(numbers, [float("inf"), float("nan")]).verdict == "does not hold"
     assert claims.Higher()(numbers, [3.0, 1.5]).reason == "a 3.00 is above b 1.50 (2.00x)"
     faster = claims.Higher(factor=3.5)(numbers, [3.0, 1.0])
     assert faster.verdict == "does not hold"
@@ -264,3 +268,12 @@ def test_a_run_pinned_to_fewer_cores_says_how_many_it_used():
     )
     pinned["result"]["train_cpu"] = dict(cpu)
     assert report.hardware(pinned).startswith("EPYC (avx2), 2 cores;")
+
+
+def test_a_diverged_runs_number_says_so():
+    results = {"r.json": {"rows": [{"model": "a", "bpd": 1.8353}, {"model": "b", "bpd": None}]}}
+    results["r.json"]["rows"][1]["bpd"] = float("nan")
+    first = claims.Number("r.json", "rows/[model=a]/bpd", label="a bits/dim")
+    second = claims.Number("r.json", "rows/[model=b]/bpd", label="b bits/dim")
+    assert report.format_number(first, results) == "a bits/dim: 1.84"
+    assert report.format_number(second, results) == "b bits/dim: not finite (diverged)"

@@ -1,6 +1,7 @@
 """The vocabulary of claims: result numbers, verdict rules, claims, papers and plots."""
 
 import dataclasses
+import math
 import statistics
 
 __all__ = [
@@ -84,13 +85,22 @@ class AtMost:
 
 @dataclasses.dataclass(frozen=True)
 class Lower:
-    """Holds when number `a` is below number `b` (indices into the claim's numbers)."""
+    """Holds when number `a` is below number `b` (indices into the claim's numbers).
+
+    A non-finite number is a run that diverged (a NaN loss or FID): a finite `a`
+    is below it, and a non-finite `a` is below nothing.
+    """
 
     a: int = 0
     b: int = 1
     why: str = ""
 
     def __call__(self, numbers, values):
+        if not (math.isfinite(values[self.a]) and math.isfinite(values[self.b])):
+            ok = math.isfinite(values[self.a])
+            diverged = numbers[self.b if ok else self.a].label
+            reason = f"{diverged} is not finite (diverged)"
+            return Verdict("holds" if ok else "does not hold", _why(reason, self.why))
         ok = values[self.a] < values[self.b]
         relation = "below" if ok else "not below"
         reason = (
