@@ -49,6 +49,7 @@ def test_a_variant_on_the_validation_split_writes_a_named_json_and_png(
         "--num_eval=20",
         "--num_importance_samples=0",
         "--num_fid_samples=8",
+        "--fid_method=eigh",  # the references' sqrtm: minutes at 2048-d
         "--reconstruction_fid=1",
         "--extra_temperatures=0.5",
     ]
@@ -62,6 +63,7 @@ def test_a_variant_on_the_validation_split_writes_a_named_json_and_png(
     assert (tmp_path / f"{name}.png").stat().st_size > 0
     assert row["num_reconstructions"] == 8 and math.isfinite(row["reconstruction_fid"])
     assert 0.0 < row["reconstruction_mse"] < 1.0 and math.isfinite(row["fid"])
+    assert row["fid_method"] == "eigh"
     command = result["environment"]["command"]
     assert "--data_dir=/path/to/mnist" in command and str(tmp_path) not in command
     # The saved weights evaluate to the same numbers, with the saved training figures.
@@ -121,6 +123,7 @@ def test_flow_decoder_vae_switches_phase_on_the_clock_and_draws_figure_4(
             "--num_eval=20",
             "--num_importance_samples=0",
             "--num_fid_samples=8",
+            "--fid_method=eigh",  # the references' sqrtm: minutes at 2048-d
             "--temperature=0.5",
             f"--results_dir={tmp_path}",
         ]
@@ -149,6 +152,7 @@ def test_joint_flow_decoder_vae_at_a_temperature_chosen_on_validation(
             "--num_eval=20",
             "--num_importance_samples=0",
             "--num_fid_samples=8",
+            "--fid_method=eigh",  # the references' sqrtm: minutes at 2048-d
             "--select_temperatures=0,1",
             "--selection_fid_samples=8",
             f"--output={tmp_path / 'cmp.json'}",
@@ -183,6 +187,7 @@ def test_reconstruction_fid_skips_a_flow(shared_data_dir, inception_weights, tmp
             "--target_params=30000",
             "--num_eval=8",
             "--num_fid_samples=4",
+            "--fid_method=eigh",  # the references' sqrtm: minutes at 2048-d
             "--reconstruction_fid=1",
             f"--output={tmp_path / 'glow.json'}",
         ]
@@ -208,6 +213,7 @@ def test_a_diverging_model_is_recorded_as_diverged_and_not_evaluated(
             "--target_params=30000",
             "--num_eval=8",
             "--num_fid_samples=4",
+            "--fid_method=eigh",  # the references' sqrtm: minutes at 2048-d
             f"--results_dir={tmp_path}",
         ]
     )

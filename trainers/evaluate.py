@@ -37,6 +37,12 @@ flags.DEFINE_list(
 register_flag_validator("select_temperatures")
 flags.DEFINE_integer("seed", 0, "Sampling seed.")
 flags.DEFINE_string("fid_cache_dir", None, "Cache of the real split's Inception statistics.")
+flags.DEFINE_enum(
+    "fid_method",
+    "sqrtm",
+    ["sqrtm", "eigh"],
+    "FID's matrix square root: sqrtm (the references') or eigh (equal up to rounding, faster).",
+)
 flags.DEFINE_string("output", None, "Write the results here as JSON.")
 flags.DEFINE_integer(
     "num_importance_samples",
@@ -76,6 +82,7 @@ def main(argv):
         max_examples=FLAGS.max_examples,
         seed=FLAGS.seed,
         fid_cache_dir=FLAGS.fid_cache_dir,
+        fid_method=FLAGS.fid_method,
     )
     temperature, selection = FLAGS.temperature, None
     if candidates:
